@@ -1,0 +1,5 @@
+"""The triage worker's composition root (written next)."""
+
+
+def serve() -> None:
+    raise NotImplementedError
