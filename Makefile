@@ -12,7 +12,7 @@ install: $(UV)
 	@$(UV) sync --all-packages --frozen --quiet
 
 run: install
-	$(UV) run intake serve
+	$(UV) run python scripts/run_stack.py
 
 lint: install
 	$(UV) run ruff check .

@@ -52,3 +52,13 @@ async def database_url() -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+def isolated_rabbitmq_url() -> Iterator[str]:
+    """A vhost of the test's own, for tests that rewire the topology."""
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    yield f"{BROKER_ROOT}/{quote(name, safe='')}"
+    _rabbitmqctl("delete_vhost", name)
