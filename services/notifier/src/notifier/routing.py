@@ -6,10 +6,11 @@ Pure: the clock is passed in, nothing here does I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from shared.contracts import Topic, TriageResult, Urgency
+
 from notifier.routing_file import (
     BACKUP,
     CHAT,
@@ -89,10 +90,7 @@ def plan(
     deliveries = rule.deliver if rule else ()
     week = on_call_for(config, now.astimezone(config.tz).date())
     quiet = in_quiet_hours(config, now)
-    alerts = [
-        _alert(config, result, d, week, quiet)
-        for d in deliveries
-    ]
+    alerts = [_alert(config, result, d, week, quiet) for d in deliveries]
     if ack_submitter:
         email = result.submission.fields.email
         alerts.append(Alert(SUBMITTER, Channel.EMAIL, email, purpose=Purpose.ACK))
@@ -132,13 +130,6 @@ def _target(
     person = config.person(name)
     address = person.email if channel is Channel.EMAIL else person.phone or ""
     return name, address
-
-
-def next_digest_due(config: RoutingConfig, now: datetime) -> datetime:
-    """The next moment the daily digest is due, at or after `now`."""
-    local = now.astimezone(config.tz)
-    due = datetime.combine(local.date(), config.digest.at, tzinfo=config.tz)
-    return due if due >= local else due + timedelta(days=1)
 
 
 def digest_day(config: RoutingConfig, now: datetime) -> date | None:

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from shared.contracts import Topic, Urgency
 
 # Rule targets that are not staff names.
@@ -136,7 +135,8 @@ class RoutingConfig(_Model):
         for person in self.staff:
             _known(person.teams, self.teams, f"team of {person.name}")
         _known((*self.topics.values(), self.default_team), self.teams, "team in topics")
-        for week in (*self.on_call.weeks, *self.on_call.overrides):
+        weeks: list[Week | Override] = [*self.on_call.weeks, *self.on_call.overrides]
+        for week in weeks:
             _known((week.primary, week.backup), names, "on-call staff")
             for name in (week.primary, week.backup):
                 if self.person(name).phone is None:
@@ -155,6 +155,12 @@ class RoutingConfig(_Model):
                 _known((target[5:],), self.teams, "team")
             elif target not in SPECIAL_TARGETS:
                 _known((target,), names, "staff")
+        if delivery.channel in (Channel.SMS, Channel.VOICE) and (
+            delivery.to in (TEAM_INBOX, DIGEST) or delivery.to.startswith("team:")
+        ):
+            raise ValueError(f"{delivery.channel.value} needs a person, not {delivery.to!r}")
+        if delivery.to == DIGEST and delivery.channel is not Channel.EMAIL:
+            raise ValueError("the digest is an email")
         if delivery.fallback and delivery.channel is not Channel.VOICE:
             raise ValueError("only a voice delivery can have a fallback")
         if (delivery.to == CHAT) != (delivery.channel is Channel.CHAT):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-
 from shared.settings import ServiceSettings
 
 DEFAULT_ROUTING_FILE = Path(__file__).with_name("routing.yaml")
@@ -36,7 +35,9 @@ class NotifierSettings(ServiceSettings):
         default=Path("var/outbox"), description="where .eml files go when SMTP_HOST is empty"
     )
     twilio_account_sid: str = Field(default="", description="Twilio AccountSid; empty logs calls")
-    twilio_auth_token: str = Field(default="", description="Twilio auth token (also signs receipts)")
+    twilio_auth_token: str = Field(
+        default="", description="Twilio auth token (also signs receipts)"
+    )
     twilio_from_number: str = Field(default="", description="caller id / sender for SMS and calls")
     twilio_api_base: str = Field(
         default="https://api.twilio.com", description="Twilio REST API base URL"

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from shared.contracts import Topic, Urgency
+
+from triage.matching import Matcher, PhraseIndex
 from triage.text import deletions, normalise
 
 DEFAULT_RULES = Path(__file__).parent / "data" / "rules.yaml"
@@ -36,8 +37,8 @@ class UrgencyRule:
     topic: Topic | None
     personal: bool
     scopes: frozenset[str]
-    matcher: re.Pattern[str]
-    with_: re.Pattern[str] | None
+    matcher: Matcher
+    with_: Matcher | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,23 +48,23 @@ class WeightedRule:
     name: str
     topic: Topic
     weight: float
-    matcher: re.Pattern[str]
+    matcher: Matcher
 
 
 @dataclass(frozen=True, slots=True)
 class Reassurance:
     name: str
     lowers: frozenset[str]
-    matcher: re.Pattern[str]
+    matcher: Matcher
 
 
 @dataclass(frozen=True, slots=True)
 class Cues:
     negation_words: frozenset[str]
     negation_window: int
-    past: re.Pattern[str]
-    hypothetical_before: re.Pattern[str]
-    hypothetical_sentence: re.Pattern[str]
+    past: Matcher
+    hypothetical_before: Matcher
+    hypothetical_sentence: Matcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class RuleSet:
     low_topics: frozenset[Topic]
     priors: Mapping[str, Mapping[str, Mapping[Topic, float]]]
     fuzzy: Mapping[str, str]
+    index: PhraseIndex
 
 
 class _Ctx:
@@ -87,6 +89,7 @@ class _Ctx:
     def __init__(self, source: str) -> None:
         self.source = source
         self.where = "file"
+        self.index = PhraseIndex()
 
     def fail(self, reason: str) -> RuleFileError:
         return RuleFileError(f"{self.source}: {self.where}: {reason}")
@@ -103,7 +106,9 @@ def load_rules(path: Path | None = None) -> RuleSet:
         raise ctx.fail(f"is not valid YAML: {_one_line(str(exc))}") from None
     if not isinstance(raw, dict):
         raise ctx.fail("must be a mapping with 'version', 'urgency' and 'topics'")
-    return _compile(raw, ctx)
+    rules = _compile(raw, ctx)
+    rules.index.finish()
+    return rules
 
 
 def _one_line(text: str) -> str:
@@ -125,6 +130,7 @@ def _compile(raw: dict[str, Any], ctx: _Ctx) -> RuleSet:
         low_topics=frozenset(_topic(t, ctx) for t in raw.get("low_topics") or []),
         priors=_priors(raw.get("profile") or {}, ctx),
         fuzzy=_fuzzy(raw.get("fuzzy_words") or [], ctx),
+        index=ctx.index,
     )
 
 
@@ -163,10 +169,10 @@ def _named(raw: object, ctx: _Ctx, section: str) -> dict[str, Any]:
 
 def _urgency_rule(raw: object, ctx: _Ctx) -> UrgencyRule:
     rule = _named(raw, ctx, "urgency")
-    try:
-        level = Urgency(_require(rule, "level", str, ctx))
-    except ValueError:
-        raise ctx.fail(f"unknown urgency '{rule['level']}' (known: {', '.join(Urgency)})") from None
+    level_name = _require(rule, "level", str, ctx)
+    if level_name not in set(Urgency):
+        raise ctx.fail(f"unknown urgency '{level_name}' (known: {', '.join(Urgency)})")
+    level = Urgency(level_name)
     scopes = frozenset(rule.get("scopes", ["negation", "past", "hypothetical"]))
     if not scopes <= SCOPES:
         raise ctx.fail(f"unknown scopes {sorted(scopes - SCOPES)} (known: {sorted(SCOPES)})")
@@ -199,23 +205,25 @@ def _reassurance(raw: object, ctx: _Ctx) -> Reassurance:
 
 def _cues(raw: dict[str, Any], ctx: _Ctx) -> Cues:
     ctx.where = "cues"
-    negation = _require(raw, "negation", list, ctx)
+    negation = _texts(_require(raw, "negation", list, ctx), "negation", ctx)
     return Cues(
-        negation_words=frozenset(normalise(str(w)) for w in negation),
+        negation_words=frozenset(normalise(w) for w in negation),
         negation_window=int(_number(raw.get("negation_window", 3), "negation_window", ctx)),
-        past=_matcher(_require(raw, "past", dict, ctx), ctx),
-        hypothetical_before=_matcher(_require(raw, "hypothetical_before", dict, ctx), ctx),
-        hypothetical_sentence=_matcher(_require(raw, "hypothetical_sentence", dict, ctx), ctx),
+        past=_matcher(_require(raw, "past", object, ctx), ctx),
+        hypothetical_before=_matcher(_require(raw, "hypothetical_before", object, ctx), ctx),
+        hypothetical_sentence=_matcher(_require(raw, "hypothetical_sentence", object, ctx), ctx),
     )
 
 
-def phrase_regex(phrase: str) -> str:
-    """A phrase is literal words; a trailing '*' on a word allows any ending."""
-    words = normalise(phrase).split()
-    return " ".join(re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words)
+def _texts(values: list[object], key: str, ctx: _Ctx) -> list[str]:
+    for value in values:
+        if not isinstance(value, str):
+            # YAML reads bare no/yes/on/off as booleans and 10 as a number.
+            raise ctx.fail(f"'{key}' entry {value!r} must be text (put it in quotes)")
+    return [str(v) for v in values]
 
 
-def _matcher(raw: object, ctx: _Ctx) -> re.Pattern[str]:
+def _matcher(raw: object, ctx: _Ctx) -> Matcher:
     if isinstance(raw, list):
         raw = {"phrases": raw}
     if not isinstance(raw, dict):
@@ -225,14 +233,15 @@ def _matcher(raw: object, ctx: _Ctx) -> re.Pattern[str]:
         raise ctx.fail("'phrases' and 'patterns' must be lists")
     if not phrases and not patterns:
         raise ctx.fail("needs at least one entry in 'phrases' or 'patterns'")
-    alternatives = sorted((phrase_regex(str(p)) for p in phrases), key=len, reverse=True)
-    for pattern in patterns:
+    phrases = _texts(phrases, "phrases", ctx)
+    for pattern in _texts(patterns, "patterns", ctx):
         try:
-            re.compile(str(pattern))
+            re.compile(pattern)
         except re.error as exc:
             raise ctx.fail(f"pattern '{pattern}' is not a valid regex: {exc}") from None
-        alternatives.append(f"(?:{pattern})")
-    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+        if re.compile(pattern).groupindex:
+            raise ctx.fail(f"pattern '{pattern}' must not use named groups (?P<...>)")
+    return ctx.index.add([normalise(p) for p in phrases], patterns)
 
 
 def _priors(raw: object, ctx: _Ctx) -> dict[str, dict[str, dict[Topic, float]]]:
@@ -244,7 +253,9 @@ def _priors(raw: object, ctx: _Ctx) -> dict[str, dict[str, dict[Topic, float]]]:
         if not isinstance(values, dict):
             raise ctx.fail(f"'{field}' must map each value to topic weights")
         out[str(field)] = {
-            str(value): {_topic(t, ctx): _number(w, str(t), ctx) for t, w in (weights or {}).items()}
+            str(value): {
+                _topic(t, ctx): _number(w, str(t), ctx) for t, w in (weights or {}).items()
+            }
             for value, weights in values.items()
         }
     return out

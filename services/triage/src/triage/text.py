@@ -40,19 +40,84 @@ CLAUSE_END = re.compile(r"[.!?;,:\n()\-]+|\b(?:but|pero|although|aunque)\b")
 _WORD = re.compile(r"\w+")
 
 _ES_WORDS = frozenset(
-    "de la el que y en los las se por con para una un mi es del al muy pero su "
-    "hola gracias esta estoy tiene puede ayuda nos le lo mas como hace".split()
+    [
+        "de",
+        "la",
+        "el",
+        "que",
+        "y",
+        "en",
+        "los",
+        "las",
+        "se",
+        "por",
+        "con",
+        "para",
+        "una",
+        "un",
+        "mi",
+        "es",
+        "del",
+        "al",
+        "muy",
+        "pero",
+        "su",
+        "hola",
+        "gracias",
+        "esta",
+        "estoy",
+        "tiene",
+        "puede",
+        "ayuda",
+        "nos",
+        "le",
+        "lo",
+        "mas",
+        "como",
+        "hace",
+    ]
 )
 _EN_WORDS = frozenset(
-    "the and to of is my in it that for on with this he she we you was have "
-    "are be at not his her our can but from".split()
+    [
+        "the",
+        "and",
+        "to",
+        "of",
+        "is",
+        "my",
+        "in",
+        "it",
+        "that",
+        "for",
+        "on",
+        "with",
+        "this",
+        "he",
+        "she",
+        "we",
+        "you",
+        "was",
+        "have",
+        "are",
+        "be",
+        "at",
+        "not",
+        "his",
+        "her",
+        "our",
+        "can",
+        "but",
+        "from",
+    ]
 )
 
 
 def normalise(text: str) -> str:
     """Lower-case, accent-free, apostrophe-free text with one space between words."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = text.translate(_APOSTROPHES).lower()
+    if not plain.isascii():
+        decomposed = unicodedata.normalize("NFKD", plain)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     plain = _CONTRACTION_RE.sub(lambda m: _CONTRACTIONS[m.group(1)], plain)
     return _SPACES.sub(" ", plain).strip()
 
@@ -98,16 +163,19 @@ def _start_before(starts: tuple[int, ...], pos: int) -> int:
     return best
 
 
-def sentence_of(text: str, sp: Spans, start: int, end: int) -> str:
-    """The whole sentence around text[start:end]."""
-    first = _start_before(sp.sentence_starts, start)
+def sentence_bounds(text: str, sp: Spans, start: int, end: int) -> tuple[int, int]:
+    """Where the sentence around text[start:end] begins and ends."""
     stop = SENTENCE_END.search(text, end)
-    return text[first : stop.start() if stop else len(text)]
+    return _start_before(sp.sentence_starts, start), stop.start() if stop else len(text)
+
+
+def clause_start(sp: Spans, start: int) -> int:
+    return _start_before(sp.clause_starts, start)
 
 
 def clause_prefix(text: str, sp: Spans, start: int) -> str:
     """The clause up to (not including) position `start`."""
-    return text[_start_before(sp.clause_starts, start) : start]
+    return text[clause_start(sp, start) : start]
 
 
 def words_before(text: str, sp: Spans, start: int, count: int) -> list[str]:

@@ -1,0 +1,50 @@
+"""`intake serve`: run the public HTTP API until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+
+import structlog
+import uvloop
+from aiohttp import web
+from shared.broker import Broker
+from shared.logging import configure_logging
+
+from intake.app import create_app
+from intake.settings import IntakeSettings
+
+log = structlog.get_logger(__name__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="intake", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the HTTP API (configured by environment)")
+    parser.parse_args(argv)
+
+    settings = IntakeSettings()
+    configure_logging(settings.log_format, settings.log_level)
+    broker = Broker(
+        settings.rabbitmq_url,
+        confirm_timeout=settings.broker_confirm_timeout,
+        client_name="intake",
+    )
+    app = create_app(settings, broker)
+    log.info("intake.starting", host=settings.intake_host, port=settings.intake_port)
+    # On SIGTERM run_app stops listening, waits up to shutdown_timeout for
+    # in-flight requests (and so their publishes), then runs cleanup, which
+    # closes the broker.
+    web.run_app(
+        app,
+        host=settings.intake_host,
+        port=settings.intake_port,
+        shutdown_timeout=settings.intake_shutdown_timeout,
+        access_log=None,
+        print=None,
+        loop=uvloop.new_event_loop(),
+    )
+    log.info("intake.stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Middlewares that hold for every route: one error shape, request metrics."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from intake.errors import ApiError, unavailable
+from intake.metrics import IntakeMetrics
+from intake.responses import error_response
+from intake.routes import SUBMISSION_ID
+
+log = structlog.get_logger(__name__)
+
+
+def errors_middleware(retry_after: int) -> Middleware:
+    """Every failure becomes a JSON (or, for browsers, HTML) error answer.
+
+    Nothing but 503 is ever a 5xx, and no traceback reaches a client: an
+    unexpected error is logged by type and answered like an outage, which a
+    client retries, so a bug never silently loses a submission.
+    """
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return error_response(request, exc)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            if exc.status >= 500:
+                return error_response(request, unavailable(retry_after))
+            return error_response(request, ApiError.whole(exc.status, exc.reason.lower()))
+        except Exception as exc:
+            log.error(
+                "request.failed",
+                submission_id=str(request.get(SUBMISSION_ID, "")),
+                route=_route(request),
+                error=type(exc).__name__,
+            )
+            return error_response(request, unavailable(retry_after))
+
+    return errors
+
+
+def metrics_middleware(metrics: IntakeMetrics) -> Middleware:
+    @web.middleware
+    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        metrics.requests.labels(_route(request), str(response.status)).inc()
+        return response
+
+    return count
+
+
+def _route(request: web.Request) -> str:
+    # The route template, not the path, keeps the label set small.
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"

@@ -1,0 +1,58 @@
+"""A token bucket per client, in process memory.
+
+Per process: replicas each keep their own buckets, so the effective limit
+across N replicas is up to N times the setting. Good enough to blunt a
+script hammering the forms; a shared limit belongs in the proxy in front.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        *,
+        max_clients: int = 100_000,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._rate = per_minute / 60.0
+        self._burst = float(burst)
+        self._max_clients = max_clients
+        self._clock = clock
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def acquire(self, client: str) -> float:
+        """Take one token: 0.0 when allowed, else the seconds until one is free."""
+        now = self._clock()
+        bucket = self._buckets.pop(client, None) or _Bucket(self._burst, now)
+        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
+        bucket.updated = now
+        self._buckets[client] = bucket
+        # Forgetting the least recently seen client only hands it a full
+        # bucket again, which bounds memory at a small cost in strictness.
+        while len(self._buckets) > self._max_clients:
+            self._buckets.popitem(last=False)
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / self._rate
+
+
+def retry_after_header(wait: float) -> str:
+    return str(max(1, math.ceil(wait)))

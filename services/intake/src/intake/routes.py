@@ -1,0 +1,113 @@
+"""The HTTP handlers of the public API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from shared.forms import FormKind
+
+from intake.clientmeta import ClientIdentifier
+from intake.errors import ApiError
+from intake.idempotency import MAX_KEY_LENGTH, IdempotencyCache
+from intake.openapi import openapi_document
+from intake.pages import thank_you_page
+from intake.parsing import decode_form
+from intake.ratelimit import RateLimiter, retry_after_header
+from intake.responses import HTML, accepted_response
+from intake.submissions import Accepted, SubmissionDesk, SubmissionRequest
+
+FORM_PATHS = {kind: f"/v1/forms/{kind.value}" for kind in FormKind}
+THANKS_PATH = "/v1/thanks"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Lets the error middleware key its log line by the submission being handled.
+SUBMISSION_ID = web.RequestKey("submission_id", UUID)
+
+
+@dataclass(frozen=True)
+class FormEndpoint:
+    """What the form handlers need, built once by the composition root."""
+
+    desk: SubmissionDesk
+    clients: ClientIdentifier
+    limiter: RateLimiter
+    replies: IdempotencyCache[Accepted]
+    max_body_bytes: int
+    thank_you_url: str
+
+    async def submit(self, request: web.Request, form: FormKind) -> web.Response:
+        request[SUBMISSION_ID] = submission_id = uuid4()
+        client_hash = self.clients.client_hash(request)
+        wait = self.limiter.acquire(client_hash)
+        if wait > 0:
+            raise ApiError.whole(
+                429, "too many submissions; please wait", {"Retry-After": retry_after_header(wait)}
+            )
+        key = _idempotency_key(request)
+        fields = decode_form(request.headers.get("Content-Type", ""), await self._body(request))
+        submission = SubmissionRequest(
+            submission_id=submission_id,
+            form=form,
+            fields=fields,
+            client=self.clients.meta(request, client_hash),
+            idempotency_key=key,
+        )
+        if key is None:
+            accepted = await self.desk.accept(submission)
+        else:
+            accepted = await self.replies.run(
+                f"{form.value}:{key}", lambda: self.desk.accept(submission)
+            )
+        return accepted_response(request, accepted.submission_id, self.thank_you_url)
+
+    async def _body(self, request: web.Request) -> bytes:
+        too_large = ApiError.whole(413, f"body is larger than {self.max_body_bytes} bytes")
+        if (request.content_length or 0) > self.max_body_bytes:
+            raise too_large
+        try:
+            # The app's client_max_size makes read() stop at the limit, also
+            # for chunked bodies that announce no length.
+            return await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise too_large from None
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ApiError.field(
+            IDEMPOTENCY_HEADER, f"must be 1 to {MAX_KEY_LENGTH} printable characters"
+        )
+    return key
+
+
+def add_routes(app: web.Application, endpoint: FormEndpoint) -> None:
+    for kind, path in FORM_PATHS.items():
+        app.router.add_post(path, _bind(endpoint, kind))
+        # OPTIONS is answered by the CORS middleware; the route makes it reach it.
+        app.router.add_route("OPTIONS", path, _no_content)
+    app.router.add_get(THANKS_PATH, _thanks)
+    app.router.add_get("/openapi.json", _openapi)
+
+
+def _bind(endpoint: FormEndpoint, kind: FormKind) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await endpoint.submit(request, kind)
+
+    return handler
+
+
+async def _no_content(_: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
+async def _thanks(_: web.Request) -> web.Response:
+    return web.Response(text=thank_you_page(), headers={"Content-Type": HTML})
+
+
+async def _openapi(_: web.Request) -> web.Response:
+    return web.json_response(openapi_document())

@@ -1,0 +1,248 @@
+"""The classifier: rules first, then the learned layer, combined by policy.
+
+Policy in code: a rule hit may be softened by negation or the past by one
+level at most; a hypothetical question caps it at routine; spam is `low`
+unless an emergency survives those softenings; the learned layer can only
+raise urgency; when two levels are in play the higher one wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.contracts import Reason, Topic, Urgency
+from shared.forms import FormKind
+
+from triage.matching import Found, Span
+from triage.model import DEFAULT_MODEL, Model, Prediction, load_model
+from triage.rules import RuleSet, UrgencyRule, load_rules
+from triage.text import (
+    Spans,
+    clause_start,
+    detect_language,
+    message_text,
+    normalise,
+    sentence_bounds,
+    spans,
+    words_before,
+)
+
+_WORD6 = re.compile(r"\w{6,}")
+_LOW = Urgency.LOW.rank
+_ROUTINE = Urgency.ROUTINE.rank
+_EMERGENCY = Urgency.EMERGENCY.rank
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    urgency: Urgency
+    topic: Topic
+    topics: tuple[Topic, ...]
+    score: float
+    reasons: tuple[Reason, ...]
+    language: str
+    is_spam: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One urgency rule that fired, after its context was taken into account."""
+
+    rule: UrgencyRule
+    rank: int
+    evidence: str
+    softened: str
+
+
+@dataclass(slots=True)
+class _Doc:
+    text: str
+    spans: Spans
+    found: Found
+    fields: Mapping[str, str | None]
+
+
+def _reason(rule: str, effect: str, evidence: str = "") -> Reason:
+    return Reason(rule=rule[:100], effect=effect[:100], evidence=evidence[:200])
+
+
+class Classifier:
+    """Compiled once; `classify` is pure and safe to call from one thread at a time."""
+
+    def __init__(self, rules: RuleSet, model: Model | None = None) -> None:
+        self.rules = rules
+        self.model = model
+        self.version = rules.version + (f"+model-{model.digest}" if model else "")
+        self._fuzzy_prefixes = frozenset(w[:2] for w in rules.fuzzy.values())
+
+    def classify(
+        self, form: FormKind | str, fields: Mapping[str, str | None], honeypot: bool = False
+    ) -> Verdict:
+        text = self._spell(normalise(message_text(fields)))
+        doc = _Doc(text, spans(text), Found(self.rules.index, text), fields)
+        hits = self._urgency_hits(doc)
+        scores, reasons = self._topic_scores(doc, hits)
+        spam, spam_reasons = self._spam_score(doc, scores)
+        rule_topic = _ranked(scores, Topic.CARE_SUPPORT if hits else Topic.OTHER)[0]
+        probs = self.model.predict(text) if self.model else None
+        if probs:
+            for topic, p in probs.topics.items():
+                scores[topic] = scores.get(topic, 0.0) + self.model_weight * p
+        crisis = any(h.rank == _EMERGENCY for h in hits)
+        is_spam = (honeypot or spam >= self.rules.spam_threshold) and not crisis
+        if is_spam:
+            scores = {Topic.SPAM: spam + 1.0}
+        elif honeypot or spam >= self.rules.spam_threshold:
+            spam_reasons.append(_reason("crisis_before_spam", "spam verdict overridden"))
+        topics = _ranked(scores, Topic.CARE_SUPPORT if hits else Topic.OTHER)
+        # The model may move the topic, but a personal request by the rules
+        # stays personal: the model only ever raises urgency.
+        low = self.rules.low_topics
+        personal = topics[0] not in low or rule_topic not in low
+        urgency, score, u_reasons = self._urgency(personal, hits, probs, is_spam)
+        return Verdict(
+            urgency=urgency,
+            topic=topics[0],
+            topics=topics,
+            score=score,
+            reasons=(*u_reasons, *reasons, *(spam_reasons if spam else ())),
+            language=detect_language(text),
+            is_spam=is_spam,
+        )
+
+    model_weight = 1.5
+
+    def _spell(self, text: str) -> str:
+        """Read a key word misspelled by one letter as the word itself."""
+        table, prefixes = self.rules.fuzzy, self._fuzzy_prefixes
+        if not table:
+            return text
+
+        def fix(m: re.Match[str]) -> str:
+            word = m.group()
+            if word in table or word[:2] not in prefixes:
+                return table.get(word, word)
+            for i in range(len(word)):
+                shorter = word[:i] + word[i + 1 :]
+                if table.get(shorter) == shorter and not word.startswith(shorter):
+                    return shorter
+            return word
+
+        return _WORD6.sub(fix, text)
+
+    def _urgency_hits(self, doc: _Doc) -> list[Hit]:
+        found = doc.found
+        reassured = {
+            group for r in self.rules.reassurances if found.spans(r.matcher) for group in r.lowers
+        }
+        hits = []
+        for rule in self.rules.urgency:
+            if rule.with_ is not None and not found.spans(rule.with_):
+                continue
+            best: Hit | None = None
+            for span in found.spans(rule.matcher):
+                hit = self._scope(doc, rule, span, rule.group in reassured)
+                if best is None or hit.rank > best.rank:
+                    best = hit
+                if best.rank == rule.level.rank:
+                    break
+            if best is not None:
+                hits.append(best)
+        return hits
+
+    def _scope(self, doc: _Doc, rule: UrgencyRule, span: Span, reassured: bool) -> Hit:
+        cues, text, found = self.rules.cues, doc.text, doc.found
+        (start, end), rank, why = span, rule.level.rank, ""
+        phrase = text[start:end]
+        before = words_before(text, doc.spans, start, cues.negation_window)
+        lo, hi = sentence_bounds(text, doc.spans, start, end)
+        if "negation" in rule.scopes and any(w in cues.negation_words for w in before):
+            why = f"negated: '{' '.join(before)} {phrase}'"
+        elif "past" in rule.scopes and (past := found.within(cues.past, lo, hi)):
+            why = f"in the past or long-standing: '{past}'"
+        elif reassured:
+            why = "reassured elsewhere in the message"
+        if why:
+            rank = max(rank - 1, _ROUTINE)
+        if "hypothetical" in rule.scopes and rank > _ROUTINE:
+            cue = found.within(cues.hypothetical_before, clause_start(doc.spans, start), start)
+            cue = cue or found.within(cues.hypothetical_sentence, lo, hi)
+            if cue:
+                rank, why = _ROUTINE, f"hypothetical: '{cue} ... {phrase}'"
+        return Hit(rule, rank, phrase, why)
+
+    def _topic_scores(self, doc: _Doc, hits: list[Hit]) -> tuple[dict[Topic, float], list[Reason]]:
+        scores: dict[Topic, float] = {}
+        reasons: list[Reason] = []
+        for rule in self.rules.topics:
+            found = [doc.text[a:b] for a, b in doc.found.spans(rule.matcher)]
+            if found:
+                gain = rule.weight * (1.0 + 0.5 * (min(len(found), 4) - 1))
+                scores[rule.topic] = scores.get(rule.topic, 0.0) + gain
+                reasons.append(_reason(rule.name, f"topic {rule.topic.value}", found[0]))
+        for hit in hits:
+            if hit.rule.topic is not None:
+                gain = hit.rule.weight * 2.0 ** (hit.rank - _ROUTINE)
+                scores[hit.rule.topic] = scores.get(hit.rule.topic, 0.0) + gain
+        for field, table in self.rules.priors.items():
+            for topic, weight in table.get(str(doc.fields.get(field) or ""), {}).items():
+                if topic is not Topic.SPAM:
+                    scores[topic] = scores.get(topic, 0.0) + weight
+        return scores, reasons
+
+    def _spam_score(self, doc: _Doc, scores: Mapping[Topic, float]) -> tuple[float, list[Reason]]:
+        total, reasons = 0.0, []
+        for rule in self.rules.spam:
+            found = [doc.text[a:b] for a, b in doc.found.spans(rule.matcher)]
+            if found:
+                total += rule.weight * (1.0 + 0.5 * (min(len(found), 3) - 1))
+                reasons.append(_reason(rule.name, "spam signal", found[0]))
+        if total:
+            for field, table in self.rules.priors.items():
+                total += table.get(str(doc.fields.get(field) or ""), {}).get(Topic.SPAM, 0.0)
+        return total, reasons
+
+    def _urgency(
+        self, personal: bool, hits: list[Hit], probs: Prediction | None, is_spam: bool
+    ) -> tuple[Urgency, float, list[Reason]]:
+        rank = _ROUTINE if personal else _LOW
+        reasons: list[Reason] = []
+        for hit in sorted(hits, key=lambda h: -h.rank):
+            if hit.rule.personal and not personal:
+                continue
+            if hit.softened:
+                reasons.append(
+                    _reason(hit.rule.name, f"lowered to {_name(hit.rank)}", hit.softened)
+                )
+            else:
+                reasons.append(_reason(hit.rule.name, f"urgency {_name(hit.rank)}", hit.evidence))
+            rank = max(rank, hit.rank)
+        if is_spam:
+            return Urgency.LOW, 0.9, [_reason("spam", "urgency low", "spam is always low")]
+        score = 0.6 if reasons else 0.5
+        if self.model is not None and probs is not None:
+            rank, score, extra = self.model.raise_urgency(rank, probs)
+            reasons.extend(extra)
+        return Urgency.from_rank(rank), score, reasons
+
+
+def _name(rank: int) -> str:
+    return Urgency.from_rank(rank).value
+
+
+def _ranked(scores: Mapping[Topic, float], fallback: Topic) -> tuple[Topic, ...]:
+    positive = sorted(((s, t) for t, s in scores.items() if s > 0), key=lambda x: -x[0])
+    if not positive:
+        return (fallback,)
+    top = positive[0][0]
+    return tuple(t for s, t in positive[:3] if s >= 0.5 * top)
+
+
+def load_classifier(rules_path: Path | None = None, model_path: Path | None = None) -> Classifier:
+    """Rules from `rules_path` (default: shipped rules) plus the shipped model if any."""
+    path = model_path or DEFAULT_MODEL
+    model = load_model(path) if path.exists() else None
+    return Classifier(load_rules(rules_path), model)

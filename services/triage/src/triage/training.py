@@ -1,0 +1,108 @@
+"""`triage train`: fit the learned layer on labeled lines with numpy.
+
+Multinomial logistic regression, class-weighted (emergencies are rare but
+matter most), L2-regularised, on L2-normalised binary n-gram features. Only
+the strongest features are kept so the shipped JSON stays small and the
+run-time dot product short. numpy is needed here only, never at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.contracts import Topic, Urgency
+
+from triage.model import features
+from triage.text import message_text, normalise
+
+URGENCY_LABELS = tuple(u.value for u in Urgency)
+TOPIC_LABELS = tuple(t.value for t in Topic)
+# "At least this level" probabilities the model needs before it raises.
+THRESHOLDS = {"emergency": 0.5, "urgent": 0.6, "jump": 0.8}
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    feats: frozenset[str]
+    urgency: str
+    topic: str
+
+
+def examples(lines: Sequence[dict[str, Any]]) -> list[Example]:
+    return [
+        Example(
+            frozenset(features(normalise(message_text(line["fields"])))),
+            line["urgency"],
+            line["topics"][0],
+        )
+        for line in lines
+    ]
+
+
+def _fit(
+    docs: list[frozenset[str]], labels: list[int], classes: int, vocab: list[str], l2: float
+) -> tuple[Any, Any]:
+    import numpy as np
+
+    index = {f: i for i, f in enumerate(vocab)}
+    x = np.zeros((len(docs), len(vocab)))
+    for row, feats in enumerate(docs):
+        cols = [index[f] for f in feats if f in index]
+        x[row, cols] = 1.0 / math.sqrt(len(feats) or 1)
+    y = np.zeros((len(docs), classes))
+    y[np.arange(len(docs)), labels] = 1.0
+    counts = y.sum(axis=0)
+    weight = (len(docs) / (classes * np.maximum(counts, 1)))[labels][:, None]
+    w, b = np.zeros((len(vocab), classes)), np.zeros(classes)
+    for _ in range(600):
+        logits = x @ w + b
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        grad = weight * (p - y) / len(docs)
+        w -= 4.0 * (x.T @ grad + l2 * w)
+        b -= 4.0 * grad.sum(axis=0)
+    return w, b
+
+
+def _head(
+    docs: list[frozenset[str]], labels: Sequence[str], names: tuple[str, ...], keep: int
+) -> dict[str, Any]:
+    import numpy as np
+
+    counts: dict[str, int] = {}
+    for feats in docs:
+        for f in feats:
+            counts[f] = counts.get(f, 0) + 1
+    vocab = sorted(f for f, n in counts.items() if n >= 2)
+    y = [names.index(label) for label in labels]
+    w, _ = _fit(docs, y, len(names), vocab, l2=1e-4)
+    strongest = np.argsort(-np.abs(w).max(axis=1))[:keep]
+    vocab = sorted(vocab[i] for i in strongest)
+    w, b = _fit(docs, y, len(names), vocab, l2=1e-4)
+    rows = [
+        {f: round(float(w[i, c]), 4) for i, f in enumerate(vocab) if abs(w[i, c]) >= 1e-3}
+        for c in range(len(names))
+    ]
+    return {"labels": list(names), "bias": [round(float(v), 4) for v in b], "weights": rows}
+
+
+def train(lines: Sequence[dict[str, Any]], keep: int = 3000) -> dict[str, Any]:
+    data = examples(lines)
+    docs = [e.feats for e in data]
+    return {
+        "kind": "triage-linear-ngrams-1",
+        "trained_on": len(data),
+        "thresholds": THRESHOLDS,
+        "urgency": _head(docs, [e.urgency for e in data], URGENCY_LABELS, keep),
+        "topic": _head(docs, [e.topic for e in data], TOPIC_LABELS, keep),
+    }
+
+
+def save(model: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(model, separators=(",", ":"), sort_keys=True), encoding="utf-8")

@@ -1,0 +1,73 @@
+"""A real SMTP server for tests (aiosmtpd on 127.0.0.1), that can be taken
+down and brought back on the same port."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Inbox:
+    """The aiosmtpd handler: keeps every message it accepts, parsed."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+    def about(self, text: str) -> list[EmailMessage]:
+        """Messages whose subject or plain body mentions `text` (e.g. a submission id)."""
+        return [m for m in self.messages if text in str(m["Subject"]) or text in _plain(m)]
+
+
+def _plain(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""
+
+
+def html_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def plain_part(message: EmailMessage) -> str:
+    return _plain(message)
+
+
+class SmtpServer:
+    """Start, stop and restart a real SMTP server on one fixed port."""
+
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
