@@ -70,13 +70,13 @@ class Broker:
                 delay = min(delay * 2, 5.0)
 
     async def _connect(self) -> None:
-        props = {"connection_name": self._client_name} if self._client_name else {}
+        props: dict[str, Any] = {"connection_name": self._client_name} if self._client_name else {}
         connection = await aio_pika.connect_robust(
             self._url, client_properties=props, reconnect_interval=1.0, fail_fast="true"
         )
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await declare_topology(channel)
-        self._connection, self._channel = connection, channel  # type: ignore[assignment]
+        self._connection, self._channel = connection, channel
         self._connected.set()
         log.info("broker.connected")
 
@@ -87,7 +87,7 @@ class Broker:
         assert self._connection is not None
         channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         await channel.set_qos(prefetch_count=prefetch)
-        return channel  # type: ignore[return-value]
+        return channel
 
     async def publish(
         self,

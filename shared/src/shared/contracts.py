@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.forms import ContactFields, FormFields, FormKind, ProfileFields
 
-SUBMISSION_SCHEMA = 1
-TRIAGE_RESULT_SCHEMA = 1
+SUBMISSION_SCHEMA: Literal[1] = 1
+TRIAGE_RESULT_SCHEMA: Literal[1] = 1
 
 
 class Urgency(StrEnum):
