@@ -24,7 +24,9 @@ SERVICES = ("intake", "triage", "notifier")
 def reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 2
+        ):
             return True
     except OSError:
         return False
@@ -43,29 +45,35 @@ def preflight(env: dict[str, str]) -> bool:
     rabbit = env.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
     database = env.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     if not reachable(rabbit, 5672):
-        print(f"RabbitMQ is not reachable at {urlparse(rabbit).hostname}:{urlparse(rabbit).port or 5672}: "
-              "start one with `rabbitmq-server -detached` (or `docker compose up rabbitmq`) "
-              "or set RABBITMQ_URL.")
+        print(
+            f"RabbitMQ is not reachable at {urlparse(rabbit).hostname}:{urlparse(rabbit).port or 5672}: "
+            "start one with `rabbitmq-server -detached` (or `docker compose up rabbitmq`) "
+            "or set RABBITMQ_URL."
+        )
         return False
     if not reachable(database, 5432):
-        print("PostgreSQL is not reachable: start it (`pg_ctlcluster 15 main start` or "
-              "`docker compose up postgres`) or set DATABASE_URL.")
+        print(
+            "PostgreSQL is not reachable: start it (`pg_ctlcluster 15 main start` or "
+            "`docker compose up postgres`) or set DATABASE_URL."
+        )
         return False
     return True
 
 
 def banner(env: dict[str, str]) -> str:
     intake = f"http://127.0.0.1:{env.get('INTAKE_PORT', '8080')}"
-    return "\n".join([
-        "inquiry triage is running:",
-        f"  web forms    {intake}/",
-        f"  API docs     {intake}/openapi.json",
-        f"  metrics      {intake}/metrics  :{env.get('TRIAGE_HTTP_PORT', '8081')}/metrics  "
-        f":{env.get('NOTIFIER_PORT', '8082')}/metrics",
-        f"  mail outbox  {env['OUTBOX_DIR']}",
-        f"  calls/texts  {env['CALL_LOG']}",
-        "Ctrl-C stops everything.",
-    ])
+    return "\n".join(
+        [
+            "inquiry triage is running:",
+            f"  web forms    {intake}/",
+            f"  API docs     {intake}/openapi.json",
+            f"  metrics      {intake}/metrics  :{env.get('TRIAGE_HTTP_PORT', '8081')}/metrics  "
+            f":{env.get('NOTIFIER_PORT', '8082')}/metrics",
+            f"  mail outbox  {env['OUTBOX_DIR']}",
+            f"  calls/texts  {env['CALL_LOG']}",
+            "Ctrl-C stops everything.",
+        ]
+    )
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -78,9 +86,7 @@ def main() -> int:
         return 1
     VAR.mkdir(exist_ok=True)
     subprocess.run([sys.executable, "-m", "notifier", "migrate"], env=env, check=True)
-    procs = [
-        subprocess.Popen([sys.executable, "-m", name, "serve"], env=env) for name in SERVICES
-    ]
+    procs = [subprocess.Popen([sys.executable, "-m", name, "serve"], env=env) for name in SERVICES]
     print(banner(env), flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic_settings import BaseSettings
-
 from intake.settings import IntakeSettings
 from notifier.settings import NotifierSettings
+from pydantic_settings import BaseSettings
 from shared.settings import ServiceSettings
 from triage.settings import TriageSettings
 

@@ -12,11 +12,12 @@ from urllib.parse import quote
 
 import asyncpg
 import pytest
-
 from shared.settings import DEFAULT_RABBITMQ_URL
 
 BROKER_ROOT = os.environ.get("TEST_RABBITMQ_URL", DEFAULT_RABBITMQ_URL).rstrip("/")
-POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _rabbitmqctl(*args: str) -> None:

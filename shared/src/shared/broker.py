@@ -45,7 +45,9 @@ class Broker:
     @property
     def ready(self) -> bool:
         conn = self._connection
-        return bool(conn and conn.connected.is_set() and self._channel and not self._channel.is_closed)
+        return bool(
+            conn and conn.connected.is_set() and self._channel and not self._channel.is_closed
+        )
 
     def start(self) -> None:
         """Connect in the background so a service can start while the broker is down."""
@@ -114,8 +116,13 @@ class Broker:
             target = await channel.get_exchange(exchange, ensure=False)
             async with asyncio.timeout(self._confirm_timeout):
                 await target.publish(message, routing_key=routing_key, mandatory=True)
-        except (TimeoutError, aiormq.exceptions.AMQPError, aio_pika.exceptions.AMQPException,
-                ConnectionError, RuntimeError) as exc:
+        except (
+            TimeoutError,
+            aiormq.exceptions.AMQPError,
+            aio_pika.exceptions.AMQPException,
+            ConnectionError,
+            RuntimeError,
+        ) as exc:
             raise BrokerUnavailable(f"publish not confirmed: {type(exc).__name__}") from exc
 
     async def close(self) -> None:

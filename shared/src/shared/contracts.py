@@ -107,7 +107,9 @@ class TriageResult(_Event):
     submission_id: UUID
     urgency: Urgency
     topic: Topic
-    topics: tuple[Topic, ...] = Field(description="the primary topic first, then other plausible ones")
+    topics: tuple[Topic, ...] = Field(
+        description="the primary topic first, then other plausible ones"
+    )
     score: float = Field(ge=0.0, le=1.0, description="confidence in the urgency")
     reasons: tuple[Reason, ...] = ()
     ruleset_version: str

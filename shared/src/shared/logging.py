@@ -17,8 +17,23 @@ import structlog
 
 # Keys that may hold a message body or contact details: never logged.
 PERSONAL_KEYS = frozenset(
-    {"name", "email", "phone", "message", "body", "subject", "fields", "location",
-     "to", "recipient_address", "text", "html", "password", "token", "auth_token"}
+    {
+        "name",
+        "email",
+        "phone",
+        "message",
+        "body",
+        "subject",
+        "fields",
+        "location",
+        "to",
+        "recipient_address",
+        "text",
+        "html",
+        "password",
+        "token",
+        "auth_token",
+    }
 )
 
 

@@ -118,8 +118,7 @@ def queue_spec(name: str) -> QueueSpec:
 async def declare_topology(channel: AbstractChannel) -> dict[str, AbstractExchange]:
     """Declare every exchange and queue; idempotent, so each service calls it."""
     exchanges = {
-        name: await channel.declare_exchange(name, kind, durable=True)
-        for name, kind in EXCHANGES
+        name: await channel.declare_exchange(name, kind, durable=True) for name, kind in EXCHANGES
     }
     dlx = exchanges[DEAD_LETTER_EXCHANGE]
     for spec in WORK_QUEUES:

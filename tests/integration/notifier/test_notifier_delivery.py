@@ -212,7 +212,8 @@ async def test_an_emergency_overtakes_a_backlog_of_routine_results(harness: Harn
     await harness.publish(emergency)
     await wait_for(lambda: harness.twilio.calls(ON_CALL_PHONE), within=10)
     handled = len(harness.smtp.inbox.to(TEAM_EMAIL))
-    assert handled < len(backlog), "the emergency waited for the whole backlog"
+    # In practice about a tenth of the backlog is done when the emergency is called.
+    assert handled < len(backlog) // 2, f"the emergency waited behind {handled} results"
     await harness.stop()  # the rest of the backlog is purged by the next test's fixture
 
 

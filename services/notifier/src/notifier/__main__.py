@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -43,8 +44,6 @@ async def _serve(settings: NotifierSettings) -> None:
 
 
 async def _migrate(settings: NotifierSettings) -> None:
-    from datetime import timedelta
-
     ledger = await Ledger.connect(settings.database_url, timedelta(seconds=60))
     try:
         applied = await ledger.migrate()

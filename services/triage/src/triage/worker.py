@@ -11,7 +11,6 @@ import time
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel
-
 from shared.broker import Broker, BrokerUnavailable, dead_letter, header_int
 from shared.codec import ContractError, decode, encode
 from shared.contracts import (
@@ -23,6 +22,7 @@ from shared.contracts import (
     result_routing_key,
 )
 from shared.topology import RESULTS_EXCHANGE, TRIAGE_QUEUE
+
 from triage.engine import Classifier, Verdict
 from triage.metrics import TriageMetrics
 
@@ -54,7 +54,9 @@ def classify_or_escalate(classifier: Classifier, submission: Submission) -> Verd
         return classifier.classify(submission.form, fields, honeypot=submission.honeypot_tripped)
     except Exception as exc:  # any engine bug must still reach a person
         log.error("triage.classifier_failed", submission_id=str(submission.id), error=repr(exc))
-        reason = Reason(rule="classifier_failed", effect="urgency urgent", evidence=type(exc).__name__)
+        reason = Reason(
+            rule="classifier_failed", effect="urgency urgent", evidence=type(exc).__name__
+        )
         return Verdict(
             urgency=FAILED_VERDICT_URGENCY,
             topic=Topic.OTHER,
@@ -136,8 +138,12 @@ class TriageWorker:
         # The queue's delivery limit bounds the retries; the pause keeps a
         # struggling broker from being hammered by instant redeliveries.
         attempt = header_int(message.headers, "x-delivery-count")
-        log.warning("triage.publish_failed", submission_id=str(submission.id), attempt=attempt,
-                    error=str(exc))
+        log.warning(
+            "triage.publish_failed",
+            submission_id=str(submission.id),
+            attempt=attempt,
+            error=str(exc),
+        )
         self._metrics.retried.inc()
         await asyncio.sleep(min(self._retry_backoff * 2**attempt, 5.0))
         await message.nack(requeue=True)

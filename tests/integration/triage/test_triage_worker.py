@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import aio_pika
+import orjson
 import pytest
 from aio_pika.abc import AbstractChannel
-
 from shared.broker import DEAD_LETTER_REASON, Broker
 from shared.codec import decode, encode
 from shared.contracts import Submission, TriageResult, Urgency, submission_routing_key
@@ -110,7 +110,7 @@ async def test_an_unreadable_message_is_dead_lettered_once_with_its_reason_and_w
         future = contact("Do you have a loan closet with shower chairs?").model_dump(mode="json")
         future["schema_version"] = 99
         await exchange.publish(
-            aio_pika.Message(aio_pika.message.json.dumps(future).encode()),
+            aio_pika.Message(orjson.dumps(future)),
             routing_key="submission.contact",
         )
         good = contact("Where can we find a physical therapist who knows ALS?")
