@@ -45,10 +45,10 @@ def preflight(env: dict[str, str]) -> bool:
     rabbit = env.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
     database = env.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     if not reachable(rabbit, 5672):
+        where = f"{urlparse(rabbit).hostname}:{urlparse(rabbit).port or 5672}"
         print(
-            f"RabbitMQ is not reachable at {urlparse(rabbit).hostname}:{urlparse(rabbit).port or 5672}: "
-            "start one with `rabbitmq-server -detached` (or `docker compose up rabbitmq`) "
-            "or set RABBITMQ_URL."
+            f"RabbitMQ is not reachable at {where}: start one with `rabbitmq-server -detached`"
+            " (or `docker compose up rabbitmq`) or set RABBITMQ_URL."
         )
         return False
     if not reachable(database, 5432):
