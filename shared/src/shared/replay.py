@@ -48,6 +48,8 @@ async def replay(url: str, queue: str, limit: int, dry_run: bool) -> int:
             if message is None:
                 break
             reason = (message.headers or {}).get("x-dead-letter-reason", "")
+            if isinstance(reason, bytes):
+                reason = reason.decode(errors="replace")
             print(f"{message.message_id or '-'}\t{reason}")
             headers = {k: v for k, v in (message.headers or {}).items() if k not in _STRIP}
             copy = aio_pika.Message(

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs published
+import asyncpg  # no stubs published
 from shared.codec import decode, encode
 from shared.contracts import TriageResult
 

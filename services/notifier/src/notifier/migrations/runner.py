@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs published
+import asyncpg  # no stubs published
 import structlog
 
 log = structlog.get_logger(__name__)
