@@ -62,9 +62,16 @@ _MESSAGES = {
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:
-    """One entry per problem, named by the field as the client sent it."""
+    """One entry per problem, named by the field as the client sent it.
+
+    Each message reads on after the field's name ("email is not a valid ..."),
+    so a form can show it next to the field's label.
+    """
     return [
-        FieldError(field=_field_name(err["loc"]), message=_message(err["type"], err["msg"]))
+        FieldError(
+            field=_field_name(err["loc"]),
+            message=_message(err["type"], err["msg"], err.get("ctx") or {}),
+        )
         for err in exc.errors(include_url=False)
     ]
 
@@ -74,7 +81,14 @@ def _field_name(loc: tuple[int | str, ...]) -> str | None:
     return str(loc[0]) if loc else None
 
 
-def _message(kind: str, text: str) -> str:
+def _message(kind: str, text: str, ctx: Mapping[str, object]) -> str:
     if kind in _MESSAGES:
         return _MESSAGES[kind]
+    if kind == "string_too_long" and "max_length" in ctx:
+        return f"must be at most {ctx['max_length']} characters"
+    if kind == "string_too_short":
+        # Fields are stripped first, so "too short" means only blanks were sent.
+        return "is required"
+    if kind == "enum" and "expected" in ctx:
+        return f"must be one of {ctx['expected']}"
     return text.removeprefix("Value error, ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class IntakeMetrics:
@@ -22,7 +22,7 @@ class IntakeMetrics:
         )
         self.failed_confirms = Counter(
             "intake_publish_failures_total",
-            "Publishes the broker did not confirm (answered 503)",
+            "Publishes the broker did not confirm (spooled, or answered 503 without a spool)",
             registry=self.registry,
         )
         self.honeypot = Counter(
@@ -33,7 +33,34 @@ class IntakeMetrics:
         )
         self.submissions = Counter(
             "intake_submissions_accepted_total",
-            "Submissions confirmed by the broker, by form",
+            "Submissions confirmed by the broker when posted, by form (see also spooled)",
             ["form"],
+            registry=self.registry,
+        )
+        self.spooled = Counter(
+            "intake_spooled_total",
+            "Submissions accepted into the local spool (broker down or slow), by form",
+            ["form"],
+            registry=self.registry,
+        )
+        self.forwarded = Counter(
+            "intake_spool_forwarded_total",
+            "Spooled submissions forwarded to the broker (confirmed, file deleted)",
+            registry=self.registry,
+        )
+        self.spool_refused = Counter(
+            "intake_spool_refused_total",
+            "Submissions the spool could not take (answered 503), by reason (full, unwritable)",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.spool_depth = Gauge(
+            "intake_spool_depth",
+            "Submissions waiting in the local spool",
+            registry=self.registry,
+        )
+        self.spool_bytes = Gauge(
+            "intake_spool_bytes",
+            "Bytes waiting in the local spool",
             registry=self.registry,
         )

@@ -8,32 +8,37 @@ from aiohttp.typedefs import Handler, Middleware
 
 from intake.errors import ApiError, unavailable
 from intake.metrics import IntakeMetrics
+from intake.pages import FormPage
 from intake.responses import error_response
 from intake.routes import SUBMISSION_ID
 
 log = structlog.get_logger(__name__)
 
 
-def errors_middleware(retry_after: int) -> Middleware:
+def errors_middleware(retry_after: int, form_page: FormPage | None = None) -> Middleware:
     """Every failure becomes a JSON (or, for browsers, HTML) error answer.
 
     Nothing but 503 is ever a 5xx, and no traceback reaches a client: an
     unexpected error is logged by type and answered like an outage, which a
-    client retries, so a bug never silently loses a submission.
+    client retries, so a bug never silently loses a submission. A browser
+    posting a form gets the form page again, with its values and the errors.
     """
+
+    def answer(request: web.Request, error: ApiError) -> web.Response:
+        return error_response(request, error, form_page)
 
     @web.middleware
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
         except ApiError as exc:
-            return error_response(request, exc)
+            return answer(request, exc)
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
             if exc.status >= 500:
-                return error_response(request, unavailable(retry_after))
-            return error_response(request, ApiError.whole(exc.status, exc.reason.lower()))
+                return answer(request, unavailable(retry_after))
+            return answer(request, ApiError.whole(exc.status, exc.reason.lower()))
         except Exception as exc:
             log.error(
                 "request.failed",
@@ -41,7 +46,7 @@ def errors_middleware(retry_after: int) -> Middleware:
                 route=_route(request),
                 error=type(exc).__name__,
             )
-            return error_response(request, unavailable(retry_after))
+            return answer(request, unavailable(retry_after))
 
     return errors
 

@@ -9,9 +9,12 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from intake.errors import ApiError
-from intake.pages import error_page, invalid_form_page
+from intake.pages import FormPage, Submitted, error_page, invalid_form_page
 
 HTML = "text/html; charset=utf-8"
+# The form a request posted, once its body is decoded: an HTML error answer
+# shows the form again with these values kept.
+SUBMITTED = web.RequestKey("submitted", Submitted)
 
 
 class AcceptedBody(BaseModel):
@@ -53,13 +56,19 @@ def accepted_response(
     return web.Response(status=202, body=body, content_type="application/json")
 
 
-def error_response(request: web.Request, error: ApiError) -> web.Response:
+def error_response(
+    request: web.Request, error: ApiError, form_page: FormPage | None = None
+) -> web.Response:
     if wants_html(request.headers.get("Accept", "")):
-        text = (
-            invalid_form_page(error.errors)
-            if error.status == 422
-            else error_page(error.errors, error.headers.get("Retry-After"))
-        )
+        submitted = request.get(SUBMITTED)
+        retry_after = error.headers.get("Retry-After")
+        assets = form_page.assets if form_page else None
+        if form_page is not None and submitted is not None and error.status in (422, 503):
+            text = form_page.render(submitted, error.errors, retry_after)
+        elif error.status == 422:
+            text = invalid_form_page(error.errors, assets)
+        else:
+            text = error_page(error.errors, retry_after, assets)
         return web.Response(
             status=error.status, text=text, headers={**error.headers, "Content-Type": HTML}
         )

@@ -13,14 +13,13 @@ from intake.clientmeta import ClientIdentifier
 from intake.errors import ApiError
 from intake.idempotency import MAX_KEY_LENGTH, IdempotencyCache
 from intake.openapi import openapi_document
-from intake.pages import thank_you_page
+from intake.pages import Submitted
 from intake.parsing import decode_form
 from intake.ratelimit import RateLimiter, retry_after_header
-from intake.responses import HTML, accepted_response
+from intake.responses import SUBMITTED, accepted_response
 from intake.submissions import Accepted, SubmissionDesk, SubmissionRequest
 
 FORM_PATHS = {kind: f"/v1/forms/{kind.value}" for kind in FormKind}
-THANKS_PATH = "/v1/thanks"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Lets the error middleware key its log line by the submission being handled.
 SUBMISSION_ID = web.RequestKey("submission_id", UUID)
@@ -47,6 +46,7 @@ class FormEndpoint:
             )
         key = _idempotency_key(request)
         fields = decode_form(request.headers.get("Content-Type", ""), await self._body(request))
+        request[SUBMITTED] = Submitted(form, fields)
         submission = SubmissionRequest(
             submission_id=submission_id,
             form=form,
@@ -90,7 +90,6 @@ def add_routes(app: web.Application, endpoint: FormEndpoint) -> None:
         app.router.add_post(path, _bind(endpoint, kind))
         # OPTIONS is answered by the CORS middleware; the route makes it reach it.
         app.router.add_route("OPTIONS", path, _no_content)
-    app.router.add_get(THANKS_PATH, _thanks)
     app.router.add_get("/openapi.json", _openapi)
 
 
@@ -103,10 +102,6 @@ def _bind(endpoint: FormEndpoint, kind: FormKind) -> Handler:
 
 async def _no_content(_: web.Request) -> web.Response:
     return web.Response(status=204)
-
-
-async def _thanks(_: web.Request) -> web.Response:
-    return web.Response(text=thank_you_page(), headers={"Content-Type": HTML})
 
 
 async def _openapi(_: web.Request) -> web.Response:

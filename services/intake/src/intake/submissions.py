@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from shared.topology import SUBMISSIONS_EXCHANGE
 from intake.errors import ApiError, field_errors, unavailable
 from intake.metrics import IntakeMetrics
 from intake.parsing import RawFields, without_blanks
+from intake.spool import Spool, SpoolUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -37,16 +39,43 @@ class SubmissionRequest:
     idempotency_key: str | None = None
 
 
+async def publish_submission(broker: Broker, submission: Submission, body: bytes) -> None:
+    """Publish one encoded submission and wait for the confirm (or BrokerUnavailable)."""
+    await broker.publish(
+        SUBMISSIONS_EXCHANGE,
+        submission_routing_key(submission),
+        body,
+        message_id=str(submission.id),
+        headers={"schema_version": 1},
+    )
+
+
 class SubmissionDesk:
-    """Turns raw form fields into a confirmed `Submission` on the broker."""
+    """Turns raw form fields into a `Submission` confirmed by the broker or spooled.
+
+    With a spool, a submission goes to the spool (and is answered 202 once it
+    is on disk) when the broker is down, when its publish fails or times out,
+    and while older submissions wait there, so they are forwarded in order.
+    Only a full or unwritable spool answers 503. Without a spool, any publish
+    failure answers 503.
+    """
 
     def __init__(
-        self, broker: Broker, metrics: IntakeMetrics, *, honeypot_field: str, retry_after: int
+        self,
+        broker: Broker,
+        metrics: IntakeMetrics,
+        *,
+        honeypot_field: str,
+        retry_after: int,
+        spool: Spool | None = None,
+        on_spooled: Callable[[], None] = lambda: None,
     ) -> None:
         self._broker = broker
         self._metrics = metrics
         self._honeypot_field = honeypot_field
         self._retry_after = retry_after
+        self._spool = spool
+        self._on_spooled = on_spooled
 
     async def accept(self, request: SubmissionRequest) -> Accepted:
         fields = dict(request.fields)
@@ -83,21 +112,25 @@ class SubmissionDesk:
         return Accepted(submission.id)
 
     async def _publish(self, submission: Submission) -> None:
+        body = encode(submission)
+        if self._spool is None or (self._spool.pending == 0 and self._broker.ready):
+            try:
+                await self._publish_now(submission, body)
+                return
+            except BrokerUnavailable as exc:
+                self._metrics.failed_confirms.inc()
+                log.warning(
+                    "submission.not_confirmed", submission_id=str(submission.id), error=str(exc)
+                )
+                if self._spool is None:
+                    raise unavailable(self._retry_after) from None
+        # A late confirm may mean the broker did take the message: the spool
+        # then publishes it again, and consumers dedupe on the submission id.
+        await self._spool_it(self._spool, submission, body)
+
+    async def _publish_now(self, submission: Submission, body: bytes) -> None:
         started = time.perf_counter()
-        try:
-            await self._broker.publish(
-                SUBMISSIONS_EXCHANGE,
-                submission_routing_key(submission),
-                encode(submission),
-                message_id=str(submission.id),
-                headers={"schema_version": 1},
-            )
-        except BrokerUnavailable as exc:
-            self._metrics.failed_confirms.inc()
-            log.warning(
-                "submission.not_confirmed", submission_id=str(submission.id), error=str(exc)
-            )
-            raise unavailable(self._retry_after) from None
+        await publish_submission(self._broker, submission, body)
         self._metrics.publish_seconds.observe(time.perf_counter() - started)
         self._metrics.submissions.labels(submission.form.value).inc()
         log.info(
@@ -106,6 +139,25 @@ class SubmissionDesk:
             form=submission.form.value,
             honeypot_tripped=submission.honeypot_tripped,
         )
+
+    async def _spool_it(self, spool: Spool, submission: Submission, body: bytes) -> None:
+        try:
+            await spool.put(str(submission.id), body)
+        except SpoolUnavailable as exc:
+            self._metrics.spool_refused.labels(exc.reason.partition(":")[0]).inc()
+            log.error(
+                "submission.not_spooled", submission_id=str(submission.id), reason=exc.reason
+            )
+            raise unavailable(self._retry_after) from None
+        self._metrics.spooled.labels(submission.form.value).inc()
+        log.info(
+            "submission.spooled",
+            submission_id=str(submission.id),
+            form=submission.form.value,
+            honeypot_tripped=submission.honeypot_tripped,
+            spool_depth=spool.depth,
+        )
+        self._on_spooled()
 
     def _record_bait(self, request: SubmissionRequest, *, published: bool) -> None:
         self._metrics.honeypot.labels(request.form.value).inc()

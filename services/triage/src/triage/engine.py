@@ -16,13 +16,13 @@ from pathlib import Path
 from shared.contracts import Reason, Topic, Urgency
 from shared.forms import FormKind
 
-from triage.matching import Found, Span
+from triage.matching import Found, Span, tokens
 from triage.model import DEFAULT_MODEL, Model, Prediction, load_model
 from triage.rules import RuleSet, UrgencyRule, load_rules
 from triage.text import (
     Spans,
     clause_start,
-    detect_language,
+    language_of,
     message_text,
     normalise,
     sentence_bounds,
@@ -77,17 +77,20 @@ class Classifier:
         self.model = model
         self.version = rules.version + (f"+model-{model.digest}" if model else "")
         self._fuzzy_prefixes = frozenset(w[:2] for w in rules.fuzzy.values())
+        self._spelled: dict[str, str] = {}
 
     def classify(
         self, form: FormKind | str, fields: Mapping[str, str | None], honeypot: bool = False
     ) -> Verdict:
         text = self._spell(normalise(message_text(fields)))
-        doc = _Doc(text, spans(text), Found(self.rules.index, text), fields)
+        toks = tokens(text)
+        words = [m.group() for m in toks]
+        doc = _Doc(text, spans(text), Found(self.rules.index, text, toks), fields)
         hits = self._urgency_hits(doc)
         scores, reasons = self._topic_scores(doc, hits)
         spam, spam_reasons = self._spam_score(doc, scores)
         rule_topic = _ranked(scores, Topic.CARE_SUPPORT if hits else Topic.OTHER)[0]
-        probs = self.model.predict(text) if self.model else None
+        probs = self.model.predict_words(words) if self.model else None
         if probs:
             for topic, p in probs.topics.items():
                 scores[topic] = scores.get(topic, 0.0) + self.model_weight * p
@@ -109,7 +112,7 @@ class Classifier:
             topics=topics,
             score=score,
             reasons=(*u_reasons, *reasons, *(spam_reasons if spam else ())),
-            language=detect_language(text),
+            language=language_of(words),
             is_spam=is_spam,
         )
 
@@ -117,21 +120,31 @@ class Classifier:
 
     def _spell(self, text: str) -> str:
         """Read a key word misspelled by one letter as the word itself."""
-        table, prefixes = self.rules.fuzzy, self._fuzzy_prefixes
-        if not table:
+        if not self.rules.fuzzy:
             return text
+        memo = self._spelled
+        changed = False
+        for word in _WORD6.findall(text):
+            fixed = memo.get(word)
+            if fixed is None:
+                fixed = self._fix(word)
+                if len(memo) >= 50_000:
+                    memo.clear()
+                memo[word] = fixed
+            changed = changed or fixed != word
+        if not changed:
+            return text
+        return _WORD6.sub(lambda m: memo.get(m.group()) or m.group(), text)
 
-        def fix(m: re.Match[str]) -> str:
-            word = m.group()
-            if word in table or word[:2] not in prefixes:
-                return table.get(word, word)
-            for i in range(len(word)):
-                shorter = word[:i] + word[i + 1 :]
-                if table.get(shorter) == shorter and not word.startswith(shorter):
-                    return shorter
-            return word
-
-        return _WORD6.sub(fix, text)
+    def _fix(self, word: str) -> str:
+        table = self.rules.fuzzy
+        if word in table or word[:2] not in self._fuzzy_prefixes:
+            return table.get(word, word)
+        for i in range(len(word)):
+            shorter = word[:i] + word[i + 1 :]
+            if table.get(shorter) == shorter and not word.startswith(shorter):
+                return shorter
+        return word
 
     def _urgency_hits(self, doc: _Doc) -> list[Hit]:
         found = doc.found

@@ -27,7 +27,7 @@ Span = tuple[int, int]
 WORD = re.compile(r"\w+")
 _WORD = WORD
 # Anchors shorter than this filter too little to be worth a test.
-_MIN_ANCHOR = 3
+_MIN_ANCHOR = 2
 _MEMO_LIMIT = 50_000
 
 

@@ -25,19 +25,53 @@ CHAR_N = 4
 
 def features(text: str) -> set[str]:
     """Words, word pairs and character 4-grams of normalised text."""
-    words = _TOKEN.findall(text)
-    padded = " " + " ".join(words) + " "
-    feats = {"w:" + w for w in words}
+    return features_of(_TOKEN.findall(text))
+
+
+def features_of(words: list[str]) -> set[str]:
+    """`features` for the words already split out of normalised text.
+
+    The same set as slicing every 4-gram of " w1 w2 ... wn ", built faster:
+    a window lies inside one " word " (memoised per word, with the word
+    feature) unless it straddles a space, i.e. starts one or two characters
+    before one; only those few windows are sliced per message.
+    """
+    memo = _WORD_FEATURES
+    parts = []
+    for w in words:
+        part = memo.get(w)
+        if part is None:
+            padded_word = " " + w + " "
+            part = frozenset(
+                ["w:" + w, *map("".join, zip(*(padded_word[i:] for i in range(CHAR_N))))]
+            )
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[w] = part
+        parts.append(part)
+    feats: set[str] = set().union(*parts)
     feats.update("b:" + a + "_" + b for a, b in pairwise(words))
-    feats.update(padded[i : i + CHAR_N] for i in range(len(padded) - CHAR_N + 1))
+    padded = " " + " ".join(words) + " "
+    last, space = len(padded) - CHAR_N, 0
+    for w in words[:-1]:
+        space += len(w) + 1
+        for start in (space - 2, space - 1):
+            if start <= last:
+                feats.add(padded[start : start + CHAR_N])
     return feats
+
+
+_WORD_FEATURES: dict[str, frozenset[str]] = {}
+_MEMO_LIMIT = 50_000
 
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
     urgency: dict[Urgency, float]
     topics: dict[Topic, float]
-    evidence: tuple[str, ...]
+    # the model's features present in the text (for the reasons, on demand)
+    present: tuple[str, ...]
+    best: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +82,17 @@ class Head:
     bias: tuple[float, ...]
     columns: dict[str, tuple[float, ...]]
 
-    def probabilities(self, present: list[str], norm: float) -> list[float]:
-        columns = self.columns
-        sums = [sum(c) for c in zip(*(columns[f] for f in present), strict=True)] or [0.0] * len(
-            self.bias
-        )
-        logits = [b + norm * x for b, x in zip(self.bias, sums, strict=True)]
-        top = max(logits)
-        exps = [math.exp(x - top) for x in logits]
-        total = sum(exps)
-        return [e / total for e in exps]
-
     def weight(self, feature: str, label: int) -> float:
-        return self.columns[feature][label]
+        column = self.columns.get(feature)
+        return column[label] if column else 0.0
+
+
+def _softmax(bias: tuple[float, ...], sums: list[float], norm: float) -> list[float]:
+    logits = [b + norm * x for b, x in zip(bias, sums, strict=True)]
+    top = max(logits)
+    exps = [math.exp(x - top) for x in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
 
 
 class Model:
@@ -73,21 +105,45 @@ class Model:
         self.jump = float(thresholds.get("jump", 1.0))
         self.raise_to = {Urgency(k).rank: float(v) for k, v in thresholds.items() if k != "jump"}
         self.vocab = frozenset(self.urgency.columns) | frozenset(self.topic.columns)
+        # The dot product, packed: each feature's weights for every class
+        # (urgency classes, then topic classes) are written in fixed point
+        # into the bit fields of ONE integer, offset to be non-negative, so
+        # a message's class sums are a single C-level `sum` of integers and
+        # a few shifts to unpack, instead of a Python loop per class.
+        nu, nt = len(self.urgency.labels), len(self.topic.labels)
+        zu, zt = (0.0,) * nu, (0.0,) * nt
+        self._nu, self._classes = nu, nu + nt
+        self._packed = {
+            f: _pack(self.urgency.columns.get(f, zu) + self.topic.columns.get(f, zt))
+            for f in self.vocab
+        }
+        self._u_labels = tuple(Urgency(k) for k in self.urgency.labels)
+        self._t_labels = tuple(Topic(k) for k in self.topic.labels)
 
     def predict(self, text: str) -> Prediction:
-        feats = features(text)
+        return self.predict_words(_TOKEN.findall(text))
+
+    def predict_words(self, words: list[str]) -> Prediction:
+        """The model's probabilities for the words of one normalised text."""
+        feats = features_of(words)
         norm = 1.0 / math.sqrt(len(feats) or 1)
-        u_present = [f for f in feats if f in self.urgency.columns]
-        u = self.urgency.probabilities(u_present, norm)
-        t = self.topic.probabilities([f for f in feats if f in self.topic.columns], norm)
-        best = max(range(len(u)), key=u.__getitem__)
-        weighted = sorted((self.urgency.weight(f, best), f) for f in u_present)
-        top = [f for w, f in weighted[-3:][::-1] if w > 0]
+        packed = self._packed
+        present = [f for f in feats if f in packed]
+        sums = _unpack(sum(map(packed.__getitem__, present)), len(present), self._classes)
+        nu = self._nu
+        u = _softmax(self.urgency.bias, sums[:nu], norm)
+        t = _softmax(self.topic.bias, sums[nu:], norm)
         return Prediction(
-            urgency={Urgency(k): p for k, p in zip(self.urgency.labels, u, strict=True)},
-            topics={Topic(k): p for k, p in zip(self.topic.labels, t, strict=True)},
-            evidence=tuple(_readable(f) for f in top),
+            urgency=dict(zip(self._u_labels, u, strict=True)),
+            topics=dict(zip(self._t_labels, t, strict=True)),
+            present=tuple(present),
+            best=max(range(len(u)), key=u.__getitem__),
         )
+
+    def evidence(self, pred: Prediction) -> tuple[str, ...]:
+        """The (up to) three present features that most support the likeliest urgency."""
+        weighted = sorted((self.urgency.weight(f, pred.best), f) for f in pred.present)
+        return tuple(_readable(f) for w, f in weighted[-3:][::-1] if w > 0)
 
     def raise_urgency(self, rank: int, pred: Prediction) -> tuple[int, float, list[Reason]]:
         """Raise one level above the rules when the model is fairly sure, any level when very sure.
@@ -105,10 +161,30 @@ class Model:
             if at_least >= max(threshold, self.jump) or (
                 at_least >= threshold and level.rank == rank + 1
             ):
-                evidence = "similar to labeled examples: " + ", ".join(pred.evidence)
+                evidence = "similar to labeled examples: " + ", ".join(self.evidence(pred))
                 reason = Reason(rule="model", effect=f"urgency {level.value}", evidence=evidence)
                 return level.rank, round(min(1.0, at_least), 3), [reason]
         return rank, round(max(0.5, _at_least(pred, rank)), 3), []
+
+
+# Fixed point: 2**-24 resolution; weights up to +-2**15; 2**24 features a
+# message before a field could overflow into the next (far beyond any text).
+_SCALE = 1 << 24
+_OFFSET = 1 << 39
+_FIELD = 64
+_MASK = (1 << _FIELD) - 1
+
+
+def _pack(weights: tuple[float, ...]) -> int:
+    out = 0
+    for i, w in enumerate(weights):
+        out |= (round(w * _SCALE) + _OFFSET) << (i * _FIELD)
+    return out
+
+
+def _unpack(total: int, count: int, classes: int) -> list[float]:
+    base = count * _OFFSET
+    return [((total >> (i * _FIELD) & _MASK) - base) / _SCALE for i in range(classes)]
 
 
 def _at_least(pred: Prediction, rank: int) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -131,8 +131,13 @@ def message_text(fields: Mapping[str, str | None]) -> str:
 
 def detect_language(normalised: str) -> str:
     """'es' when Spanish function words outnumber English ones, else 'en'."""
+    return language_of(_WORD.findall(normalised))
+
+
+def language_of(words: Iterable[str]) -> str:
+    """`detect_language` for words already split out of normalised text."""
     es = en = 0
-    for word in _WORD.findall(normalised):
+    for word in words:
         if word in _ES_WORDS:
             es += 1
         elif word in _EN_WORDS:

@@ -1,0 +1,167 @@
+"""End to end: a form posted over HTTP ends as the alert routing asks for.
+
+The services run as real processes (one intake, two triage workers, one
+notifier) against the real broker and database, a real SMTP server and the
+phone provider's stand-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.e2e.stack import Stack
+from tests.support.smtp import SmtpServer
+from tests.support.twilio import TwilioStandIn
+
+pytestmark = pytest.mark.e2e
+
+ON_CALL_NUMBERS = {"+15550100001", "+15550100002"}
+
+EMERGENCY = {
+    "name": "Rosa Diaz",
+    "email": "rosa@example.com",
+    "phone": "+1 303 555 0199",
+    "message": "My husband has ALS and he can't breathe right now, his lips are going blue "
+    "and the BiPAP isn't helping",
+}
+THERAPY_QUESTION = {
+    "name": "Tom Reed",
+    "email": "tom@example.com",
+    "message": "Can you help us find a physical therapist who has worked with ALS patients "
+    "near Denver?",
+}
+DONATION = {
+    "name": "June Park",
+    "email": "june@example.com",
+    "subject": "Donation",
+    "message": "I would like to make a donation in memory of my father. How do I do that?",
+}
+
+
+async def post(stack: Stack, fields: dict[str, Any], form: str = "contact") -> str:
+    url = f"{stack.first('intake').url}/v1/forms/{form}"
+    async with aiohttp.ClientSession() as session, session.post(url, json=fields) as response:
+        assert response.status == 202, await response.text()
+        body = await response.json()
+    return str(body["id"])
+
+
+async def wait_for(check: Callable[[], bool], timeout: float = 20, step: float = 0.005) -> float:
+    """Poll until `check()` holds; return when it did (perf_counter)."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(step)
+    return time.perf_counter()
+
+
+def calls_about(phone: TwilioStandIn, submission_id: str) -> list[dict[str, str]]:
+    # Voice carries the inquiry id (never health details), so staff can look it up.
+    return [c for c in phone.calls() if submission_id[:8] in c.get("Twiml", "")]
+
+
+async def test_an_emergency_becomes_a_phone_call_and_an_email_within_seconds(
+    stack: Stack, smtp: SmtpServer, phone: TwilioStandIn
+) -> None:
+    started = time.perf_counter()
+    submission_id = await post(stack, EMERGENCY)
+    called = await wait_for(lambda: bool(calls_about(phone, submission_id)))
+    emailed = await wait_for(lambda: bool(smtp.inbox.about(submission_id)))
+    [call] = calls_about(phone, submission_id)
+    assert call["To"] in ON_CALL_NUMBERS
+    assert "breathe" not in call["Twiml"], "no health details on the phone"
+    [email] = smtp.inbox.about(submission_id)
+    assert "emergency" in str(email["Subject"]).lower()
+    print(
+        f"\nPOST to call request: {(called - started) * 1000:.0f} ms; "
+        f"POST to email at SMTP: {(emailed - started) * 1000:.0f} ms"
+    )
+
+
+async def test_a_routine_question_goes_to_the_topic_team_inbox_only(
+    stack: Stack, smtp: SmtpServer, phone: TwilioStandIn
+) -> None:
+    submission_id = await post(stack, THERAPY_QUESTION)
+    await wait_for(lambda: bool(smtp.inbox.about(submission_id)))
+    [email] = smtp.inbox.about(submission_id)
+    assert "programs@example.org" in str(email["To"])
+    assert not calls_about(phone, submission_id)
+    assert not [t for t in phone.texts() if submission_id[:8] in t["Body"]]
+
+
+async def test_a_donation_waits_for_the_daily_digest(stack: Stack, smtp: SmtpServer) -> None:
+    submission_id = await post(stack, DONATION)
+    await asyncio.sleep(1.5)
+    assert not smtp.inbox.about(submission_id), "low urgency is not alerted one by one"
+    notifier = stack.first("notifier")
+    digest = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "notifier", "digest", "--now", env=notifier.env
+    )
+    assert await asyncio.wait_for(digest.wait(), 60) == 0
+    await wait_for(lambda: any(submission_id in _text(m) for m in smtp.inbox.to("office@")))
+
+
+async def test_two_triage_workers_share_the_load(stack: Stack, smtp: SmtpServer) -> None:
+    ids = await asyncio.gather(*(post(stack, THERAPY_QUESTION) for _ in range(40)))
+    await wait_for(lambda: all(smtp.inbox.about(i) for i in ids), timeout=60)
+    shares = [await _classified(worker.url) for worker in stack.services["triage"]]
+    assert all(share > 0 for share in shares), shares
+
+
+async def test_sigterm_on_every_service_loses_nothing_in_flight(
+    stack: Stack, smtp: SmtpServer
+) -> None:
+    accepted: list[str] = []
+    refused = 0
+
+    async def keep_posting(count: int) -> None:
+        nonlocal refused
+        url = f"{stack.first('intake').url}/v1/forms/contact"
+        async with aiohttp.ClientSession() as session:
+            for _ in range(count):
+                try:
+                    async with session.post(url, json=THERAPY_QUESTION) as response:
+                        if response.status == 202:
+                            accepted.append(str((await response.json())["id"]))
+                        else:
+                            refused += 1
+                except aiohttp.ClientError:
+                    refused += 1  # the client was told nothing was accepted: it retries
+                await asyncio.sleep(0.005)
+
+    posting = asyncio.create_task(keep_posting(300))
+    for name in ("triage", "notifier", "intake"):
+        await asyncio.sleep(0.3)
+        for service in stack.services[name]:
+            assert await service.stop() == 0, service.logs()[-3000:]
+            await service.start()
+    await posting
+    for group in stack.services.values():
+        for service in group:
+            await service.wait_ready()
+    await wait_for(lambda: all(smtp.inbox.about(i) for i in accepted), timeout=90, step=0.1)
+    duplicates = sum(len(smtp.inbox.about(i)) - 1 for i in accepted)
+    print(f"\naccepted {len(accepted)}, refused {refused}, duplicated alerts {duplicates}")
+    assert accepted
+    assert duplicates == 0
+
+
+async def _classified(url: str) -> float:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
+        text = await response.text()
+    return sum(
+        float(value)
+        for value in re.findall(r"^triage_classified_total\{[^}]*\} (\S+)$", text, re.MULTILINE)
+    )
+
+
+def _text(message: Any) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return str(part.get_content()) if part is not None else ""
