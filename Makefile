@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: install run test lint typecheck unit integration e2e bench format
+.PHONY: install run demo test lint typecheck unit bench format docs
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -30,3 +30,9 @@ unit: install
 format: install
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
+
+demo: install
+	$(UV) run python scripts/demo.py
+
+docs: install
+	$(UV) run python scripts/update_readme.py

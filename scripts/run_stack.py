@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,21 +81,20 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> int:
-    env = local_env()
-    if not preflight(env):
-        return 1
+def start(env: dict[str, str], output: IO[bytes] | None = None) -> list[subprocess.Popen[bytes]]:
     VAR.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-m", "notifier", "migrate"], env=env, check=True)
-    procs = [subprocess.Popen([sys.executable, "-m", name, "serve"], env=env) for name in SERVICES]
-    print(banner(env), flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        print("a service stopped; stopping the others")
-    except KeyboardInterrupt:
-        print("\nstopping...")
+    subprocess.run(
+        [sys.executable, "-m", "notifier", "migrate"], env=env, check=True, stdout=output
+    )
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", name, "serve"], env=env, stdout=output, stderr=output
+        )
+        for name in SERVICES
+    ]
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
     for proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -103,6 +103,22 @@ def main() -> int:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def main() -> int:
+    env = local_env()
+    if not preflight(env):
+        return 1
+    procs = start(env)
+    print(banner(env), flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("a service stopped; stopping the others")
+    except KeyboardInterrupt:
+        print("\nstopping...")
+    stop(procs)
     return 0
 
 

@@ -7,10 +7,12 @@ checks that the README names every variable, so the two cannot drift.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic_settings import BaseSettings
 
 from intake.settings import IntakeSettings
 from notifier.settings import NotifierSettings
-from pydantic_settings import BaseSettings
 from shared.settings import ServiceSettings
 from triage.settings import TriageSettings
 
@@ -26,14 +28,12 @@ def rows(settings: type[BaseSettings], skip: set[str]) -> Iterator[str]:
         if name in skip:
             continue
         default = info.get_default(call_default_factory=False)
-        shown = "" if default is None else f"`{default}`"
+        shown = "" if default in (None, "") else f"`{default}`"
+        if isinstance(default, Path) and default.is_absolute():
+            shown = f"the shipped `{default.name}`"  # machine paths would make the README drift
         if info.json_schema_extra and "secret" in str(info.json_schema_extra):
             shown = "random per process"
         yield f"| `{name.upper()}` | {shown} | {info.description or ''} |"
-
-
-def env_names(settings: type[BaseSettings]) -> set[str]:
-    return {name.upper() for name in settings.model_fields}
 
 
 def main() -> None:

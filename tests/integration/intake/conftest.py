@@ -10,12 +10,13 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractQueue
 from aiohttp.test_utils import TestClient, TestServer
+from intake_support import MakeClient
+from support.tcp_proxy import TcpProxy
+
 from intake.app import create_app
 from intake.settings import IntakeSettings
-from intake_support import MakeClient
 from shared.broker import Broker
 from shared.topology import TRIAGE_QUEUE
-from support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
@@ -31,6 +32,8 @@ async def make_client(rabbitmq_url: str) -> AsyncIterator[MakeClient]:
             "intake_rate_limit_burst": 1000,
             "intake_cors_origins": ("https://www.example.org",),
             "intake_thank_you_url": "https://www.example.org/thank-you",
+            # No spool unless a test asks for one, so a broker outage answers 503.
+            "intake_spool_dir": "",
             **overrides,
         }
         settings = IntakeSettings(**values)

@@ -12,6 +12,7 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from intake_support import CONTACT, PROFILE, MakeClient, count_messages, take
 from openapi_spec_validator import validate
+
 from shared.forms import ContactFields, ProfileFields
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from intake.errors import ApiError, field_errors, unavailable
 from pydantic import ValidationError
+
+from intake.errors import ApiError, field_errors, unavailable
 from shared.forms import ContactFields, ProfileFields
 
 

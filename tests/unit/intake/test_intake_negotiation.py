@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from openapi_spec_validator import validate
+
 from intake.openapi import openapi_document
 from intake.responses import wants_html
 from intake.settings import IntakeSettings
-from openapi_spec_validator import validate
 
 
 @pytest.mark.parametrize(

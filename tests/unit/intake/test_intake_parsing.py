@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from intake.errors import ApiError
 from intake.parsing import decode_form, media_type, without_blanks
 

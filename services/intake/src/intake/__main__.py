@@ -7,11 +7,11 @@ import argparse
 import structlog
 import uvloop
 from aiohttp import web
-from shared.broker import Broker
-from shared.logging import configure_logging
 
 from intake.app import create_app
 from intake.settings import IntakeSettings
+from shared.broker import Broker
+from shared.logging import configure_logging
 
 log = structlog.get_logger(__name__)
 

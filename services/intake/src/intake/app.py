@@ -2,52 +2,106 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import structlog
 from aiohttp import web
-from shared.broker import Broker
-from shared.health import add_health_routes
 
 from intake.clientmeta import ClientIdentifier
 from intake.cors import cors_middleware
+from intake.forwarder import SpoolForwarder
+from intake.health import add_health_routes
 from intake.idempotency import IdempotencyCache
 from intake.metrics import IntakeMetrics
 from intake.middleware import errors_middleware, metrics_middleware
 from intake.ratelimit import RateLimiter
 from intake.routes import FORM_PATHS, FormEndpoint, add_routes
 from intake.settings import IntakeSettings
+from intake.site import (
+    add_site_routes,
+    content_security_policy,
+    form_page_for,
+    load_static,
+    security_headers_middleware,
+)
+from intake.spool import Spool
 from intake.submissions import Accepted, SubmissionDesk
+from shared.broker import Broker
+
+log = structlog.get_logger(__name__)
 
 
 def create_app(settings: IntakeSettings, broker: Broker) -> web.Application:
-    """The app owns the broker's lifetime: started on startup, closed on cleanup."""
+    """The app owns the broker's and the spool's lifetime: started on startup,
+    closed on cleanup."""
     metrics = IntakeMetrics()
+    static_files = load_static()
+    form_page = form_page_for(FORM_PATHS, settings.intake_honeypot_field, static_files)
     app = web.Application(
         # One byte over the limit is enough for read() to refuse the body.
         client_max_size=settings.intake_max_body_bytes,
         middlewares=[
             metrics_middleware(metrics),
+            security_headers_middleware(content_security_policy(settings.intake_thank_you_url)),
             cors_middleware(
                 settings.intake_cors_origins, FORM_PATHS.values(), settings.intake_cors_max_age
             ),
-            errors_middleware(settings.intake_unavailable_retry_after),
+            errors_middleware(settings.intake_unavailable_retry_after, form_page),
         ],
     )
-    add_routes(app, _form_endpoint(settings, broker, metrics))
-    add_health_routes(app, lambda: broker.ready, metrics.registry)
+    spool = _spool(settings)
+    forwarder = SpoolForwarder(spool, broker, metrics) if spool is not None else None
+    add_routes(app, _form_endpoint(settings, broker, metrics, spool, forwarder))
+    add_site_routes(app, form_page, static_files)
+    add_health_routes(app, broker, spool, metrics)
 
-    async def broker_lifetime(_: web.Application) -> AsyncIterator[None]:
+    async def lifetime(_: web.Application) -> AsyncIterator[None]:
         broker.start()
+        if spool is not None and forwarder is not None:
+            await _open_spool(spool)
+            # Also forwards whatever a previous run left in the spool.
+            forwarder.start()
         yield
         # Cleanup runs after in-flight handlers finished, so no publish is cut off.
+        if forwarder is not None:
+            await forwarder.close()
         await broker.close()
+        if spool is not None:
+            spool.close()
 
-    app.cleanup_ctx.append(broker_lifetime)
+    app.cleanup_ctx.append(lifetime)
     return app
 
 
+def _spool(settings: IntakeSettings) -> Spool | None:
+    if not settings.intake_spool_dir:
+        return None
+    return Spool(
+        Path(settings.intake_spool_dir),
+        max_bytes=settings.intake_spool_max_bytes,
+        max_files=settings.intake_spool_max_files,
+    )
+
+
+async def _open_spool(spool: Spool) -> None:
+    try:
+        await asyncio.to_thread(spool.open)
+    except OSError as exc:
+        # Serve anyway: with the broker up nothing needs the spool, and each
+        # spooling attempt tries to open it again.
+        log.error("spool.unwritable", directory=str(spool.directory), error=type(exc).__name__)
+    else:
+        log.info("spool.opened", directory=str(spool.directory), depth=spool.depth)
+
+
 def _form_endpoint(
-    settings: IntakeSettings, broker: Broker, metrics: IntakeMetrics
+    settings: IntakeSettings,
+    broker: Broker,
+    metrics: IntakeMetrics,
+    spool: Spool | None,
+    forwarder: SpoolForwarder | None,
 ) -> FormEndpoint:
     return FormEndpoint(
         desk=SubmissionDesk(
@@ -55,6 +109,8 @@ def _form_endpoint(
             metrics,
             honeypot_field=settings.intake_honeypot_field,
             retry_after=settings.intake_unavailable_retry_after,
+            spool=spool,
+            on_spooled=forwarder.wake if forwarder is not None else lambda: None,
         ),
         clients=ClientIdentifier(
             settings.client_hash_secret.get_secret_value().encode(),

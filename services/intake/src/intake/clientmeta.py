@@ -6,9 +6,9 @@ import hashlib
 import hmac
 
 from aiohttp import web
-from shared.contracts import ClientMeta
 
 from intake.parsing import media_type
+from shared.contracts import ClientMeta
 
 
 class ClientIdentifier:

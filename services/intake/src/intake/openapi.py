@@ -6,11 +6,11 @@ from functools import cache
 from typing import Any
 
 from pydantic.json_schema import models_json_schema
-from shared.forms import FIELDS_BY_FORM, ContactFields, FormKind, ProfileFields
 
 from intake.errors import ErrorBody
 from intake.parsing import ACCEPTED_TYPES
 from intake.responses import AcceptedBody
+from shared.forms import FIELDS_BY_FORM, ContactFields, FormKind, ProfileFields
 
 _REF = "#/components/schemas/{model}"
 _ERRORS = {

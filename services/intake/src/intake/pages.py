@@ -16,6 +16,7 @@ from enum import StrEnum
 from html import escape
 from typing import Literal
 
+from intake.errors import FieldError
 from shared.forms import (
     FIELDS_BY_FORM,
     MAX_LINE,
@@ -25,8 +26,6 @@ from shared.forms import (
     FormKind,
     Role,
 )
-
-from intake.errors import FieldError
 
 EMERGENCY = "If someone is in danger now, call 911 (or 988 for a mental-health crisis)."
 _EMERGENCY_MORE = "This form is not an emergency service and is not watched around the clock."
@@ -293,7 +292,7 @@ def _summary(
     shown = ' autofocus=""' if items else " hidden"
     return (
         f'<div class="error-summary" id="{kind.value}-errors" role="alert" tabindex="-1"'
-        f'{shown}>\n<h3>There is a problem</h3>\n<ul>{"".join(items)}</ul>\n</div>'
+        f"{shown}>\n<h3>There is a problem</h3>\n<ul>{''.join(items)}</ul>\n</div>"
     )
 
 
@@ -357,7 +356,7 @@ def _field_html(kind: FormKind, field: FormField, value: object, errors: list[st
     elif field.kind == "textarea":
         control = (
             f'<textarea id="{base}" name="{field.name}" rows="6"'
-            f'{_attrs({"maxlength": str(field.max_length), "autocomplete": field.autocomplete})}'
+            f"{_attrs({'maxlength': str(field.max_length), 'autocomplete': field.autocomplete})}"
             f"{attrs}>{escape(text)}</textarea>"
         )
     else:

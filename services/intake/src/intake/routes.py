@@ -7,7 +7,6 @@ from uuid import UUID, uuid4
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from shared.forms import FormKind
 
 from intake.clientmeta import ClientIdentifier
 from intake.errors import ApiError
@@ -18,6 +17,7 @@ from intake.parsing import decode_form
 from intake.ratelimit import RateLimiter, retry_after_header
 from intake.responses import SUBMITTED, accepted_response
 from intake.submissions import Accepted, SubmissionDesk, SubmissionRequest
+from shared.forms import FormKind
 
 FORM_PATHS = {kind: f"/v1/forms/{kind.value}" for kind in FormKind}
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
+
 from shared.settings import ServiceSettings
 
 
@@ -71,6 +72,23 @@ class IntakeSettings(ServiceSettings):
         default=30.0,
         gt=0,
         description="seconds SIGTERM waits for in-flight requests to finish",
+    )
+    intake_spool_dir: str = Field(
+        default="var/spool/intake",
+        description=(
+            "folder of the local durable spool that keeps accepting submissions while the "
+            "broker is down (one per instance); empty disables the spool (503 instead)"
+        ),
+    )
+    intake_spool_max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        gt=0,
+        description="total bytes the spool may hold; past it a submission gets 503",
+    )
+    intake_spool_max_files: int = Field(
+        default=10_000,
+        ge=1,
+        description="submissions the spool may hold; past it a submission gets 503",
     )
     trust_forwarded_for: bool = Field(
         default=False,

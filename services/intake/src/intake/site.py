@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from shared.forms import FormKind
 
 from intake.pages import Assets, FormPage, thank_you_page
 from intake.responses import HTML
+from shared.forms import FormKind
 
 FORM_PAGE_PATH = "/"
 THANKS_PATH = "/v1/thanks"

@@ -9,16 +9,16 @@ from uuid import UUID
 
 import structlog
 from pydantic import ValidationError
-from shared.broker import Broker, BrokerUnavailable
-from shared.codec import encode
-from shared.contracts import ClientMeta, Submission, submission_routing_key
-from shared.forms import FIELDS_BY_FORM, ContactFields, FormKind, ProfileFields
-from shared.topology import SUBMISSIONS_EXCHANGE
 
 from intake.errors import ApiError, field_errors, unavailable
 from intake.metrics import IntakeMetrics
 from intake.parsing import RawFields, without_blanks
 from intake.spool import Spool, SpoolUnavailable
+from shared.broker import Broker, BrokerUnavailable
+from shared.codec import encode
+from shared.contracts import ClientMeta, Submission, submission_routing_key
+from shared.forms import FIELDS_BY_FORM, ContactFields, FormKind, ProfileFields
+from shared.topology import SUBMISSIONS_EXCHANGE
 
 log = structlog.get_logger(__name__)
 
@@ -145,9 +145,7 @@ class SubmissionDesk:
             await spool.put(str(submission.id), body)
         except SpoolUnavailable as exc:
             self._metrics.spool_refused.labels(exc.reason.partition(":")[0]).inc()
-            log.error(
-                "submission.not_spooled", submission_id=str(submission.id), reason=exc.reason
-            )
+            log.error("submission.not_spooled", submission_id=str(submission.id), reason=exc.reason)
             raise unavailable(self._retry_after) from None
         self._metrics.spooled.labels(submission.form.value).inc()
         log.info(

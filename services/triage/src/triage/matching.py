@@ -77,9 +77,9 @@ class PhraseIndex:
                 table.setdefault(words[0], []).append((words, any(stars), stars, key))
         self.stem_lengths = tuple(sorted({len(s) for s in self.stems}))
         for pattern in patterns:
-            # Zero-width scan: a match is tried at every word start, so
-            # overlapping matches of one pattern still show.
-            regex = re.compile(r"\b(?=(" + pattern + r")\b)")
+            # Compiled without the leading `\b` (checked by hand in `_run`)
+            # so the regex engine can use its fast literal/charset prefix scan.
+            regex = re.compile(r"(?:" + pattern + r")\b")
             self.patterns.append(Pattern(key, regex, anchors(pattern)))
         self._memo.clear()
         return Matcher(key)
@@ -132,7 +132,7 @@ class Found:
         self.text = text
         found = _scan(index, words)
         for pattern in index.runnable(text):
-            spans = [m.span(1) for m in pattern.regex.finditer(text) if m.end(1) > m.start(1)]
+            spans = _run(pattern.regex, text)
             if spans:
                 found.setdefault(pattern.key, []).extend(spans)
                 found[pattern.key].sort()
@@ -147,6 +147,27 @@ class Found:
             if start >= lo and end <= hi:
                 return self.text[start:end]
         return None
+
+
+def _run(regex: re.Pattern[str], text: str) -> list[Span]:
+    """Every non-empty match starting at a word boundary, overlapping ones too.
+
+    The same matches as a zero-width `\\b(?=(pattern)\\b)` scan, but the
+    engine jumps to candidate starts instead of trying every position.
+    """
+    out: list[Span] = []
+    search, size, pos = regex.search, len(text), 0
+    while pos <= size and (m := search(text, pos)):
+        start, end = m.span()
+        before = start > 0 and _is_word(text[start - 1])
+        if end > start and before != (start < size and _is_word(text[start])):
+            out.append((start, end))
+        pos = start + 1
+    return out
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def tokens(text: str) -> list[re.Match[str]]:

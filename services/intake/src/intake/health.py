@@ -1,0 +1,51 @@
+"""Liveness, readiness (with the spool's state) and metrics.
+
+Like shared.health's routes, but /readyz also reports the spool: readiness
+itself still means "the broker is connected".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from intake.metrics import IntakeMetrics
+from intake.spool import Spool
+from shared.broker import Broker
+
+
+def add_health_routes(
+    app: web.Application, broker: Broker, spool: Spool | None, metrics: IntakeMetrics
+) -> None:
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        ready = broker.ready
+        body: dict[str, Any] = {"ready": ready, "broker": "connected" if ready else "down"}
+        if spool is None:
+            body["spool"] = {"enabled": False}
+        else:
+            body["spool"] = {
+                "enabled": True,
+                "writable": spool.is_open,
+                "depth": spool.depth,
+                "bytes": spool.size_bytes,
+            }
+        # Accepting: a POST now would be answered 202 (the spool may be full, though).
+        body["accepting"] = ready or (spool is not None and spool.is_open)
+        return web.json_response(body, status=200 if ready else 503)
+
+    async def metrics_page(_: web.Request) -> web.Response:
+        if spool is not None:
+            metrics.spool_depth.set(spool.depth)
+            metrics.spool_bytes.set(spool.size_bytes)
+        return web.Response(
+            body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)

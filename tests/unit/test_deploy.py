@@ -1,0 +1,137 @@
+"""The container and Kubernetes files name only what exists: images with a
+Dockerfile, ports and probes the services serve, variables their settings
+classes read, queues the topology declares."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from intake.settings import IntakeSettings
+from notifier.settings import NotifierSettings
+from shared.topology import WORK_QUEUES
+from triage.settings import TriageSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "intake": IntakeSettings,
+    "triage": TriageSettings,
+    "notifier": NotifierSettings,
+}
+PORT_VARIABLE = {"intake": "INTAKE_PORT", "triage": "TRIAGE_HTTP_PORT", "notifier": "NOTIFIER_PORT"}
+PROBES = {"/healthz", "/readyz"}
+
+
+def variables(service: str) -> set[str]:
+    return {name.upper() for name in SETTINGS[service].model_fields}
+
+
+def default_port(service: str) -> int:
+    field = PORT_VARIABLE[service].lower()
+    return int(SETTINGS[service].model_fields[field].default)
+
+
+def manifests() -> list[dict[str, Any]]:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    docs = []
+    for resource in kustomization["resources"]:
+        docs.extend(d for d in yaml.safe_load_all((K8S / resource).read_text()) if d)
+    return docs
+
+
+def deployments() -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in manifests() if d["kind"] == "Deployment"}
+
+
+def test_every_kustomize_input_exists_and_parses() -> None:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    for resource in kustomization["resources"]:
+        assert (K8S / resource).is_file(), resource
+    for generator in kustomization["configMapGenerator"]:
+        for entry in generator["files"]:
+            source = K8S / entry.split("=", 1)[1]
+            yaml.safe_load(source.read_text())
+    for generator in kustomization["secretGenerator"]:
+        for env_file in generator["envs"]:
+            assert (K8S / env_file).is_file()
+    assert {d["kind"] for d in manifests()} >= {
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "ScaledObject",
+        "RabbitmqCluster",
+    }
+
+
+def test_every_service_has_a_deployment_with_a_dockerfile_image() -> None:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    images = {image["name"] for image in kustomization["images"]}
+    for service, deployment in deployments().items():
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["image"] == f"inquiry-{service}"
+        assert container["image"] in images
+        assert (ROOT / "services" / service / "Dockerfile").is_file()
+
+
+@pytest.mark.parametrize("service", sorted(SETTINGS))
+def test_deployment_variables_ports_and_probes_match_the_service(service: str) -> None:
+    [container] = deployments()[service]["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert set(env) <= variables(service), set(env) - variables(service)
+    port = int(env.get(PORT_VARIABLE[service]) or default_port(service))
+    assert [p["containerPort"] for p in container["ports"]] == [port]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] in PROBES
+    for secret in (i for i in container["env"] if "valueFrom" in i):
+        assert secret["valueFrom"]["secretKeyRef"]["name"] == "inquiry-secrets"
+
+
+@pytest.mark.parametrize("service", sorted(SETTINGS))
+def test_dockerfile_exposes_and_checks_the_service_port(service: str) -> None:
+    dockerfile = (ROOT / "services" / service / "Dockerfile").read_text()
+    assert f"EXPOSE {default_port(service)}" in dockerfile
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+    assert re.search(r"^USER (?!root)", dockerfile, re.MULTILINE)
+
+
+def test_keda_scales_on_queues_the_topology_declares() -> None:
+    queues = {spec.name for spec in WORK_QUEUES}
+    scaled = [d for d in manifests() if d["kind"] == "ScaledObject"]
+    for obj in scaled:
+        assert obj["spec"]["scaleTargetRef"]["name"] in deployments()
+        for trigger in obj["spec"]["triggers"]:
+            assert trigger["metadata"]["queueName"] in queues
+
+
+def test_secret_keys_used_by_deployments_are_in_the_secret_file() -> None:
+    keys = {
+        line.split("=", 1)[0]
+        for line in (K8S / "secrets.env").read_text().splitlines()
+        if "=" in line
+    }
+    for deployment in deployments().values():
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        for item in container["env"]:
+            if "valueFrom" in item:
+                assert item["valueFrom"]["secretKeyRef"]["key"] in keys
+
+
+def test_compose_names_only_existing_dockerfiles_and_variables() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name, service in compose["services"].items():
+        if name not in SETTINGS:
+            continue
+        assert (ROOT / service["build"]["dockerfile"]).is_file()
+        assert set(service.get("environment", {})) <= variables(name)
+    env_file = (ROOT / "compose.env").read_text().splitlines()
+    ours = set().union(*(variables(s) for s in SETTINGS))
+    images = {"RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS", "POSTGRES_PASSWORD"}
+    for line in env_file:
+        if "=" in line and not line.startswith("#"):
+            assert line.split("=", 1)[0] in ours | images, line
