@@ -1,14 +1,13 @@
 # Two commands on a fresh machine: `make run` and `make test`.
 # Each installs what is missing first (uv, then the locked environment).
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# uv from PATH, else the one pip installs into this Python (`python3 -m uv`).
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
 .PHONY: install run demo test lint typecheck unit bench format docs
 
-$(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-install: $(UV)
+install:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --all-packages --frozen --quiet
 
 run: install
@@ -22,10 +21,14 @@ typecheck: install
 	$(UV) run mypy shared/src services/intake/src services/triage/src services/notifier/src
 
 test: lint typecheck
+	@bash scripts/ensure_chromium.sh
 	$(UV) run pytest -q
 
 unit: install
 	$(UV) run pytest -q tests/unit
+
+bench: install
+	$(UV) run python bench/run_all.py
 
 format: install
 	$(UV) run ruff format .
