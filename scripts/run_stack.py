@@ -38,7 +38,6 @@ def local_env() -> dict[str, str]:
     env.setdefault("LOG_FORMAT", "console")
     env.setdefault("OUTBOX_DIR", str(VAR / "outbox"))
     env.setdefault("CALL_LOG", str(VAR / "calls.log"))
-    env.setdefault("INTAKE_THANK_YOU_URL", "/thanks")
     return env
 
 

@@ -10,25 +10,22 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from aio_pika.abc import AbstractQueue
 
 pytest.importorskip("playwright", reason="needs the playwright package (uv pip install playwright)")
-from playwright.async_api import expect
+from playwright.async_api import Browser, BrowserContext, Page, Request, ViewportSize, expect
 
 from shared.codec import decode
 from shared.contracts import Submission
 from shared.forms import ContactFields, ProfileFields
 
-if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, Page, Request
-
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(120)]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1100, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1100, "height": 900}
 
 
 async def next_submission(
@@ -63,7 +60,7 @@ def by_email(email: str) -> Callable[[Submission], bool]:
 
 @pytest.fixture
 async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
-    context = await browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=PHONE)
     context.set_default_timeout(10_000)
     yield context
     await context.close()
@@ -71,7 +68,7 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
 
 @pytest.fixture
 async def no_js_context(browser: Browser) -> AsyncIterator[BrowserContext]:
-    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
     context.set_default_timeout(10_000)
     yield context
     await context.close()
@@ -120,13 +117,17 @@ async def fill_contact(page: Page, email: str) -> None:
 async def test_page_is_accessible_markup_and_is_photographed(
     browser: Browser, intake_base_url: str, artifacts: Path
 ) -> None:
-    context = await browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=DESKTOP)
     try:
         page, watcher = await open_form_page(context, intake_base_url)
         assert await page.get_attribute("html", "lang") == "en"
-        assert await page.locator(".emergency").get_by_text(
-            "If someone is in danger now, call 911 (or 988 for a mental-health crisis)"
-        ).is_visible()
+        assert (
+            await page.locator(".emergency")
+            .get_by_text(
+                "If someone is in danger now, call 911 (or 988 for a mental-health crisis)"
+            )
+            .is_visible()
+        )
         for control in await page.locator("form input, form select, form textarea").all():
             control_id = await control.get_attribute("id")
             kind = await control.get_attribute("type")
@@ -137,13 +138,13 @@ async def test_page_is_accessible_markup_and_is_photographed(
         honeypot = page.locator("#contact-website")
         assert await honeypot.get_attribute("tabindex") == "-1"
         assert await honeypot.get_attribute("autocomplete") == "off"
-        assert not await honeypot.is_visible() or (await honeypot.bounding_box() or {}).get(
-            "x", 0
-        ) < 0
+        box = await honeypot.bounding_box()
+        assert box is None or box["x"] + box["width"] <= 0, "the honeypot is off-screen"
+        assert await page.locator("#contact-form .hp").get_attribute("aria-hidden") == "true"
         assert await page.locator("#contact-name").get_attribute("autocomplete") == "name"
         assert await page.locator("#contact-email").get_attribute("required") == ""
         await page.screenshot(path=str(artifacts / "form-page.png"), full_page=True)
-        await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+        await page.set_viewport_size(PHONE)
         await page.screenshot(path=str(artifacts / "form-page-phone.png"), full_page=True)
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], "no sideways scrolling on a phone"
@@ -244,9 +245,9 @@ async def test_with_javascript_a_lost_answer_retried_publishes_once(
         name="Sam Lee",
         email="sam@example.org",
         phone="555-010-9999",
-        contact_preference="phone",  # type: ignore[arg-type]
-        role="caregiver",  # type: ignore[arg-type]
-        diagnosis="lems",  # type: ignore[arg-type]
+        contact_preference="phone",
+        role="caregiver",
+        diagnosis="lems",
         location="Denver, CO",
         message="Please call me today.",
     )

@@ -25,7 +25,8 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "notifier": NotifierSettings,
 }
 PORT_VARIABLE = {"intake": "INTAKE_PORT", "triage": "TRIAGE_HTTP_PORT", "notifier": "NOTIFIER_PORT"}
-PROBES = {"/healthz", "/readyz"}
+PROBES = {"/healthz", "/readyz", "/readyz?accepting"}
+WORKLOADS = {"Deployment", "StatefulSet"}
 
 
 def variables(service: str) -> set[str]:
@@ -46,7 +47,7 @@ def manifests() -> list[dict[str, Any]]:
 
 
 def deployments() -> dict[str, dict[str, Any]]:
-    return {d["metadata"]["name"]: d for d in manifests() if d["kind"] == "Deployment"}
+    return {d["metadata"]["name"]: d for d in manifests() if d["kind"] in WORKLOADS}
 
 
 def test_every_kustomize_input_exists_and_parses() -> None:
@@ -69,7 +70,16 @@ def test_every_kustomize_input_exists_and_parses() -> None:
     }
 
 
-def test_every_service_has_a_deployment_with_a_dockerfile_image() -> None:
+def test_the_intake_spool_is_a_persistent_volume_at_the_configured_folder() -> None:
+    intake = deployments()["intake"]
+    [container] = intake["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    [mount] = [m for m in container["volumeMounts"] if m["name"] == "spool"]
+    assert mount["mountPath"] == env["INTAKE_SPOOL_DIR"]
+    assert [t["metadata"]["name"] for t in intake["spec"]["volumeClaimTemplates"]] == ["spool"]
+
+
+def test_every_service_has_a_workload_with_a_dockerfile_image() -> None:
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     images = {image["name"] for image in kustomization["images"]}
     for service, deployment in deployments().items():

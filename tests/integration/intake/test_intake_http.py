@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import aio_pika
@@ -348,3 +349,53 @@ async def test_forwarded_for_is_trusted_only_when_configured(
     assert (await direct.post("/v1/forms/contact", json=CONTACT, headers=spoofed)).status == 202
     spoofed = {"X-Forwarded-For": "192.0.2.2"}
     assert (await direct.post("/v1/forms/contact", json=CONTACT, headers=spoofed)).status == 429
+
+
+async def test_the_form_page_and_its_static_files(client: Client) -> None:
+    page = await client.get("/")
+    assert page.status == 200
+    assert page.content_type == "text/html"
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp
+    assert "https://www.example.org" in csp  # the thank-you URL's origin, for the redirect
+    text = await page.text()
+    for path in re.findall(r'(?:src|href)="(/static/[^"]+)"', text):
+        asset = await client.get(path)
+        assert asset.status == 200, path
+        assert asset.headers["X-Content-Type-Options"] == "nosniff"
+        assert asset.content_type in ("text/javascript", "text/css")
+    assert 'action="/v1/forms/contact"' in text and 'action="/v1/forms/profile"' in text
+    thanks = await client.get("/v1/thanks")
+    assert thanks.status == 200 and "Content-Security-Policy" in thanks.headers
+
+
+async def test_html_form_post_with_errors_shows_the_form_again_with_values(
+    client: Client,
+) -> None:
+    response = await client.post(
+        "/v1/forms/contact",
+        data={**CONTACT, "email": "bad", "subject": "Ramp & lift"},
+        headers={"Accept": BROWSER_ACCEPT},
+        allow_redirects=False,
+    )
+    assert response.status == 422
+    assert "Content-Security-Policy" in response.headers
+    page = await response.text()
+    assert 'value="bad"' in page and 'value="Ramp &amp; lift"' in page
+    assert 'aria-invalid="true"' in page and 'id="contact-email-error"' in page
+    assert '<form id="contact-form"' in page
+
+
+async def test_html_form_post_during_an_outage_shows_the_form_again(
+    make_client: MakeClient, rabbitmq_url: str
+) -> None:
+    # A broker nobody listens on, and no spool: the post cannot be accepted.
+    client = await make_client(rabbitmq_url="amqp://guest:guest@127.0.0.1:9/", wait_ready=False)
+    response = await client.post(
+        "/v1/forms/contact", data=CONTACT, headers={"Accept": BROWSER_ACCEPT}
+    )
+    assert response.status == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    page = await response.text()
+    assert "Please try again in" in page
+    assert 'value="ana@example.org"' in page

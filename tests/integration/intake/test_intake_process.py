@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -37,7 +38,7 @@ async def wait_ready(session: aiohttp.ClientSession, base: str, within: float) -
 
 
 async def test_sigterm_drains_in_flight_posts_and_exits_0(
-    rabbitmq_url: str, triage_queue: AbstractQueue
+    rabbitmq_url: str, triage_queue: AbstractQueue, tmp_path: Path
 ) -> None:
     port = free_port()
     env = {
@@ -46,6 +47,7 @@ async def test_sigterm_drains_in_flight_posts_and_exits_0(
         "INTAKE_HOST": "127.0.0.1",
         "INTAKE_PORT": str(port),
         "LOG_FORMAT": "json",
+        "INTAKE_SPOOL_DIR": str(tmp_path / "spool"),
     }
     process = await asyncio.create_subprocess_exec(
         "uv", "run", "--no-sync", "intake", "serve",

@@ -75,7 +75,8 @@ class SpoolForwarder:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_delay)
                 continue
-            except OSError as exc:
+            except Exception as exc:
+                # A disk error or a bug: keep the file, keep the task alive, retry later.
                 log.error("spool.forward_failed", file=entry.name, error=type(exc).__name__)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_delay)

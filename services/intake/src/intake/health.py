@@ -1,7 +1,10 @@
 """Liveness, readiness (with the spool's state) and metrics.
 
 Like shared.health's routes, but /readyz also reports the spool: readiness
-itself still means "the broker is connected".
+itself still means "the broker is connected". `/readyz?accepting` answers 200
+while the intake can take submissions (broker up, or the spool writable):
+that is the probe a load balancer wants, so a broker restart does not take
+every intake out of service and turn people away.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ def add_health_routes(
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    async def readyz(_: web.Request) -> web.Response:
+    async def readyz(request: web.Request) -> web.Response:
         ready = broker.ready
         body: dict[str, Any] = {"ready": ready, "broker": "connected" if ready else "down"}
         if spool is None:
@@ -36,7 +39,8 @@ def add_health_routes(
             }
         # Accepting: a POST now would be answered 202 (the spool may be full, though).
         body["accepting"] = ready or (spool is not None and spool.is_open)
-        return web.json_response(body, status=200 if ready else 503)
+        ok = body["accepting"] if "accepting" in request.query else ready
+        return web.json_response(body, status=200 if ok else 503)
 
     async def metrics_page(_: web.Request) -> web.Response:
         if spool is not None:

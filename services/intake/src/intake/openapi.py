@@ -19,7 +19,10 @@ _ERRORS = {
     "415": "Unsupported content type",
     "422": "Invalid fields; every bad field is listed",
     "429": "Too many submissions from this client",
-    "503": "Broker down or did not confirm; nothing was accepted, retry later",
+    "503": (
+        "Broker down or did not confirm, and the local spool is full, unwritable or "
+        "disabled; nothing was accepted, retry later"
+    ),
 }
 _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
 
@@ -48,7 +51,7 @@ def openapi_document() -> dict[str, Any]:
                 for kind, model in FIELDS_BY_FORM.items()
             },
             "/healthz": _plain_get("Process is alive"),
-            "/readyz": _plain_get("Broker connected (503 when not)"),
+            "/readyz": _plain_get("Broker connected (503 when not); also the spool's depth"),
             "/metrics": _plain_get("Prometheus metrics", "text/plain"),
         },
         "components": {"schemas": top["$defs"]},
@@ -62,8 +65,11 @@ def _form_path(kind: FormKind, model: type[ContactFields | ProfileFields]) -> di
             "operationId": f"submit_{kind.value}",
             "summary": f"Submit the {kind.value} form",
             "description": (
-                "Answers 202 only once the broker has confirmed the message. A plain "
-                "HTML form post (Accept: text/html) gets a 303 to the thank-you page."
+                "Answers 202 only once the broker has confirmed the message or, while "
+                "the broker is away, once it is written durably (fsync) to the local "
+                "spool, which forwards it later. A plain HTML form post (Accept: "
+                "text/html) gets a 303 to the thank-you page, or on an error the form "
+                "page again with the values kept."
             ),
             "parameters": [
                 {
@@ -79,7 +85,7 @@ def _form_path(kind: FormKind, model: type[ContactFields | ProfileFields]) -> di
                 "content": {media: {"schema": schema} for media in ACCEPTED_TYPES},
             },
             "responses": {
-                "202": _json("Accepted and confirmed by the broker", "AcceptedBody"),
+                "202": _json("Accepted: confirmed by the broker, or spooled", "AcceptedBody"),
                 "303": {
                     "description": "HTML form post accepted; go to the thank-you page",
                     "headers": {"Location": {"schema": {"type": "string"}}},

@@ -57,12 +57,20 @@ class Hit:
     softened: str
 
 
-@dataclass(slots=True)
 class _Doc:
-    text: str
-    spans: Spans
-    found: Found
-    fields: Mapping[str, str | None]
+    """One message while it is classified; sentence bounds only when asked for."""
+
+    __slots__ = ("_spans", "fields", "found", "text")
+
+    def __init__(self, text: str, found: Found, fields: Mapping[str, str | None]) -> None:
+        self.text, self.found, self.fields = text, found, fields
+        self._spans: Spans | None = None
+
+    @property
+    def spans(self) -> Spans:
+        if self._spans is None:
+            self._spans = spans(self.text)
+        return self._spans
 
 
 def _reason(rule: str, effect: str, evidence: str = "") -> Reason:
@@ -82,10 +90,10 @@ class Classifier:
     def classify(
         self, form: FormKind | str, fields: Mapping[str, str | None], honeypot: bool = False
     ) -> Verdict:
-        text = self._spell(normalise(message_text(fields)))
+        text = self.spell(normalise(message_text(fields)))
         toks = tokens(text)
         words = [m.group() for m in toks]
-        doc = _Doc(text, spans(text), Found(self.rules.index, text, toks), fields)
+        doc = _Doc(text, Found(self.rules.index, text, toks), fields)
         hits = self._urgency_hits(doc)
         scores, reasons = self._topic_scores(doc, hits)
         spam, spam_reasons = self._spam_score(doc, scores)
@@ -118,7 +126,7 @@ class Classifier:
 
     model_weight = 1.5
 
-    def _spell(self, text: str) -> str:
+    def spell(self, text: str) -> str:
         """Read a key word misspelled by one letter as the word itself."""
         if not self.rules.fuzzy:
             return text

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, NamedTuple
 
 Span = tuple[int, int]
 WORD = re.compile(r"\w+")
@@ -42,13 +42,24 @@ class Matcher:
 _Entry = tuple[tuple[str, ...], bool, tuple[bool, ...], int]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Pattern:
     """One compiled rule pattern and the literals that any match must contain."""
 
     key: int
     regex: re.Pattern[str]
     anchors: frozenset[str] | None
+    # for a pattern without anchors: a cheap search that must succeed first
+    prefilter: re.Pattern[str] | None = None
+
+
+class _Word(NamedTuple):
+    """What one word of a message may start, looked up once per distinct word."""
+
+    singles: tuple[int, ...]  # keys of one-word phrases that are this word
+    by_second: dict[str, tuple[_Entry, ...]]  # longer phrases, by their second word
+    starred_second: tuple[_Entry, ...]  # longer phrases whose second word is a stem
+    patterns: tuple[Pattern, ...]  # the patterns an anchor in this word lets run
 
 
 @dataclass(slots=True)
@@ -60,9 +71,15 @@ class PhraseIndex:
     patterns: list[Pattern] = field(default_factory=list)
     # Patterns that run whatever the text (no anchors could be derived).
     always: tuple[Pattern, ...] = ()
-    # anchor -> the patterns it lets run
-    by_anchor: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
-    _memo: dict[str, tuple[_Entry, ...]] = field(default_factory=dict)
+    # word piece of an anchor -> the patterns it lets run
+    by_anchor: dict[Key, tuple[Pattern, ...]] = field(default_factory=dict)
+    _memo: dict[str, _Word] = field(default_factory=dict)
+    _by_word: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
+    _by_start: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
+    _by_end: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
+    _start_sizes: tuple[int, ...] = ()
+    _end_sizes: tuple[int, ...] = ()
+    _inside: tuple[tuple[str, tuple[Pattern, ...]], ...] = ()
 
     def add(self, phrases: list[str], patterns: list[str]) -> Matcher:
         key, self.size = self.size, self.size + 1
@@ -80,47 +97,87 @@ class PhraseIndex:
             # Compiled without the leading `\b` (checked by hand in `_run`)
             # so the regex engine can use its fast literal/charset prefix scan.
             regex = re.compile(r"(?:" + pattern + r")\b")
-            self.patterns.append(Pattern(key, regex, anchors(pattern)))
+            found = anchors(pattern)
+            quick = None if found else prefilter(pattern)
+            self.patterns.append(Pattern(key, regex, found, quick))
         self._memo.clear()
         return Matcher(key)
 
     def finish(self) -> None:
-        """Index the patterns by anchor, once every rule is added."""
-        by_anchor: dict[str, list[Pattern]] = {}
+        """Index the patterns by the word pieces of their anchors, once every rule is in.
+
+        An anchor literal such as "cant " or "over the " occurs in a text
+        only if some word of the text contains its longest word piece
+        ("cant", "over"), so which patterns may match is the union over the
+        message's words of a per-word answer, memoised like the phrases.
+        """
+        pieces: dict[Key, list[Pattern]] = {}
         always = []
         for pattern in self.patterns:
-            if pattern.anchors is None:
+            keys = {key(a) for a in pattern.anchors or ()}
+            if pattern.anchors is None or any(not piece for piece, _ in keys):
                 always.append(pattern)
             else:
-                for anchor in pattern.anchors:
-                    by_anchor.setdefault(anchor, []).append(pattern)
+                for k in keys:
+                    pieces.setdefault(k, []).append(pattern)
         self.always = tuple(always)
-        self.by_anchor = {a: tuple(ps) for a, ps in by_anchor.items()}
+        self.by_anchor = {a: tuple(ps) for a, ps in pieces.items()}
+        kinds: dict[str, dict[str, tuple[Pattern, ...]]] = {}
+        for (piece, how), ps in self.by_anchor.items():
+            kinds.setdefault(how, {})[piece] = ps
+        self._by_word = kinds.get("word", {})
+        self._by_start = kinds.get("start", {})
+        self._by_end = kinds.get("end", {})
+        self._start_sizes = tuple(sorted({len(k) for k in self._by_start}))
+        self._end_sizes = tuple(sorted({len(k) for k in self._by_end}))
+        self._inside = tuple(kinds.get("in", {}).items())
         self._memo.clear()
 
-    def candidates(self, word: str) -> tuple[_Entry, ...]:
-        """Every phrase that may start at `word` (memoised)."""
+    def lookup(self, word: str) -> _Word:
+        """The phrases that may start at `word` and the patterns it lets run (memoised)."""
         found = self._memo.get(word)
         if found is None:
-            out = list(self.exact.get(word, ()))
+            entries = list(self.exact.get(word, ()))
             for length in self.stem_lengths:
                 if length > len(word):
                     break
-                out.extend(self.stems.get(word[:length], ()))
-            found = tuple(out)
+                entries.extend(self.stems.get(word[:length], ()))
+            patterns = list(self._by_word.get(word, ()))
+            for size in self._start_sizes:
+                patterns.extend(self._by_start.get(word[:size], ()))
+            for size in self._end_sizes:
+                patterns.extend(self._by_end.get(word[-size:], ()))
+            patterns.extend(p for piece, ps in self._inside if piece in word for p in ps)
+            singles = tuple(key for phrase, _, _, key in entries if len(phrase) == 1)
+            by_second: dict[str, list[_Entry]] = {}
+            starred_second = []
+            for entry in entries:
+                phrase, _, stars, _ = entry
+                if len(phrase) > 1 and stars[1]:
+                    starred_second.append(entry)
+                elif len(phrase) > 1:
+                    by_second.setdefault(phrase[1], []).append(entry)
+            found = _Word(
+                singles,
+                {w: tuple(es) for w, es in by_second.items()},
+                tuple(starred_second),
+                tuple(patterns),
+            )
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
             self._memo[word] = found
         return found
 
-    def runnable(self, text: str) -> list[Pattern]:
-        """The patterns worth running on `text`."""
-        chosen = {id(p): p for p in self.always}
-        for anchor, patterns in self.by_anchor.items():
-            if anchor in text:
-                for p in patterns:
-                    chosen[id(p)] = p
-        return list(chosen.values())
+
+def _fits(key: Key, word: str) -> bool:
+    piece, how = key
+    if how == "word":
+        return word == piece
+    if how == "start":
+        return word.startswith(piece)
+    if how == "end":
+        return word.endswith(piece)
+    return piece in word
 
 
 class Found:
@@ -128,10 +185,17 @@ class Found:
 
     __slots__ = ("_found", "text")
 
-    def __init__(self, index: PhraseIndex, text: str, words: Sequence[re.Match[str]]) -> None:
+    def __init__(self, index: PhraseIndex, text: str, tokens: Sequence[re.Match[str]]) -> None:
         self.text = text
-        found = _scan(index, words)
-        for pattern in index.runnable(text):
+        words = [m.group() for m in tokens]
+        looked = list(map(index.lookup, words))
+        found = _scan(words, tokens, looked)
+        runnable = set(index.always)
+        for word in looked:
+            runnable.update(word.patterns)
+        for pattern in runnable:
+            if pattern.prefilter is not None and not pattern.prefilter.search(text):
+                continue
             spans = _run(pattern.regex, text)
             if spans:
                 found.setdefault(pattern.key, []).extend(spans)
@@ -175,35 +239,46 @@ def tokens(text: str) -> list[re.Match[str]]:
     return list(_WORD.finditer(text))
 
 
-def _scan(index: PhraseIndex, tokens: Sequence[re.Match[str]]) -> dict[int, list[Span]]:
-    words = [m.group() for m in tokens]
+def _scan(
+    words: list[str], tokens: Sequence[re.Match[str]], looked: list[_Word]
+) -> dict[int, list[Span]]:
     n = len(words)
     out: dict[int, list[Span]] = {}
-    candidates = index.candidates
-    for i, word in enumerate(words):
-        entries = candidates(word)
-        if not entries:
+    for i, (singles, by_second, starred_second, _) in enumerate(looked):
+        for key in singles:
+            out.setdefault(key, []).append(tokens[i].span())
+        if i + 1 == n or not (by_second or starred_second):
             continue
-        for phrase, starred, stars, key in entries:
-            size = len(phrase)
-            last = i + size - 1
-            if last >= n:
+        second = words[i + 1]
+        for phrase, starred, stars, key in (*by_second.get(second, ()), *starred_second):
+            last = i + len(phrase) - 1
+            if last >= n or (stars[1] and not second.startswith(phrase[1])):
                 continue
-            if size > 1:
-                if starred:
-                    if not all(
-                        words[i + j] == phrase[j]
-                        or (stars[j] and words[i + j].startswith(phrase[j]))
-                        for j in range(1, size)
-                    ):
-                        continue
-                elif tuple(words[i : last + 1]) != phrase:
-                    continue
+            if len(phrase) > 2 and not _rest(words, i, phrase, stars if starred else None):
+                continue
             out.setdefault(key, []).append((tokens[i].start(), tokens[last].end()))
     return out
 
 
+def _rest(words: list[str], i: int, phrase: tuple[str, ...], stars: tuple[bool, ...] | None) -> bool:
+    """Whether the third and later words of `phrase` follow at words[i + 2:]."""
+    if stars is None:
+        return tuple(words[i + 2 : i + len(phrase)]) == phrase[2:]
+    return all(
+        words[i + j] == phrase[j] or (stars[j] and words[i + j].startswith(phrase[j]))
+        for j in range(2, len(phrase))
+    )
+
+
 # ------------------------------------------------------------------ anchors
+#
+# An anchor is a literal run of the pattern, marked with _LEFT when a word
+# starts where it starts and _RIGHT when a word ends where it ends, so its
+# longest word piece can be tested cheaply against each word of a message:
+# equal to a word, a word's start, a word's end, or anywhere in a word.
+
+_LEFT, _RIGHT = "\x02", "\x03"
+Key = tuple[str, str]  # (word piece, "word" | "start" | "end" | "in")
 
 
 def anchors(pattern: str) -> frozenset[str] | None:
@@ -212,7 +287,7 @@ def anchors(pattern: str) -> frozenset[str] | None:
     Read off the parsed regex: a run of literal characters is required where
     it stands; an alternation requires one of its branches' anchors; a group
     or a repeat of at least one requires its body's. Of the requirements of
-    a sequence, the most selective (longest shortest literal) is kept.
+    a sequence, the most selective is kept.
     """
     try:
         parsed = sre_parse.parse(pattern)
@@ -220,8 +295,29 @@ def anchors(pattern: str) -> frozenset[str] | None:
         return None
     if parsed.state.flags & re.IGNORECASE:
         return None
-    found = _required(list(parsed))
+    found = _required(list(parsed), left=True, right=True)
     return frozenset(found) if found else None
+
+
+def key(anchor: str) -> Key:
+    """The best word piece of an anchor and how it must sit in a word."""
+    left, right = anchor.startswith(_LEFT), anchor.endswith(_RIGHT)
+    text = anchor.strip(_LEFT + _RIGHT)
+    best: tuple[int, Key] = (-1, ("", "in"))
+    for m in _WORD.finditer(text):
+        starts = m.start() > 0 or left
+        ends = m.end() < len(text) or right
+        mode = {(True, True): "word", (True, False): "start", (False, True): "end"}
+        how = mode.get((starts, ends), "in")
+        score = len(m.group()) + {"word": 4, "start": 2, "end": 2, "in": 0}[how]
+        if score > best[0]:
+            best = (score, (m.group(), how))
+    return best[1]
+
+
+def _score(anchor: str) -> int:
+    piece, how = key(anchor)
+    return len(piece) + {"word": 4, "start": 2, "end": 2, "in": 0}[how] if piece else 0
 
 
 def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
@@ -229,32 +325,89 @@ def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
         return b
     if b is None:
         return a
-    key_a, key_b = (min(map(len, a)), -len(a)), (min(map(len, b)), -len(b))
+    key_a, key_b = (min(map(_score, a)), -len(a)), (min(map(_score, b)), -len(b))
     return a if key_a >= key_b else b
 
 
-def _required(items: Iterable[tuple[Any, Any]]) -> set[str] | None:
+def _required(items: list[tuple[Any, Any]], left: bool, right: bool) -> set[str] | None:
     c = sre_constants
     best: set[str] | None = None
-    run = ""
+    run, run_left = "", False
 
-    def close(run: str) -> set[str] | None:
-        return {run} if len(run) >= _MIN_ANCHOR else None
+    def close(run: str, run_left: bool, run_right: bool) -> set[str] | None:
+        if len(run) < _MIN_ANCHOR:
+            return None
+        return {(_LEFT if run_left else "") + run + (_RIGHT if run_right else "")}
 
-    for op, av in items:
+    for i, (op, av) in enumerate(items):
+        last = i == len(items) - 1
         if op is c.LITERAL:
+            if not run:
+                run_left = left
             run += chr(av)
+            # a word starts after a literal only if that literal is not a word character
+            left = not _WORD.match(chr(av))
             continue
-        best, run = _better(best, close(run)), ""
+        boundary = op is c.AT and av is c.AT_BOUNDARY
+        best, run = _better(best, close(run, run_left, boundary)), ""
+        # a word ends where the item ends: at the end of a bounded sequence or before a `\b`
+        ends = (right and last) or (not last and items[i + 1] == (c.AT, c.AT_BOUNDARY))
         if op is c.SUBPATTERN:
-            best = _better(best, _required(list(av[-1])))
+            best = _better(best, _required(list(av[-1]), left, ends))
         elif op is c.BRANCH:
-            alternatives = [_required(list(alt)) for alt in av[1]]
+            alternatives = [_required(list(alt), left, ends) for alt in av[1]]
             if all(alternatives):
                 best = _better(best, set().union(*alternatives))  # type: ignore[arg-type]
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
-            best = _better(best, _required(list(av[2])))
-    best = _better(best, close(run))
-    if best is not None and min(map(len, best)) < _MIN_ANCHOR:
+            best = _better(best, _required(list(av[2]), False, False))
+        # zero-width items keep what is known about a word starting here
+        left = boundary or (left and op in (c.AT, c.ASSERT, c.ASSERT_NOT))
+    best = _better(best, close(run, run_left, right))
+    if best is not None and min(map(_score, best)) < _MIN_ANCHOR:
         return None
     return best
+
+
+def prefilter(pattern: str) -> re.Pattern[str] | None:
+    """For a pattern without anchors: a cheap regex every match must contain.
+
+    A required repeat of one character class (`[b-df-hj-np-tv-xz]{5,}`)
+    becomes a search for that many of the class, which the regex engine
+    runs in C far faster than the pattern itself.
+    """
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return None
+    return _class_run(list(parsed))
+
+
+def _class_run(items: list[tuple[Any, Any]]) -> re.Pattern[str] | None:
+    c = sre_constants
+    for op, av in items:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            body = list(av[2])
+            if av[0] >= 3 and len(body) == 1 and body[0][0] is c.IN:
+                chars = _class(body[0][1])
+                if chars is not None:
+                    return re.compile(f"[{chars}]{{{av[0]}}}")
+            found = _class_run(body)
+            if found is not None:
+                return found
+        elif op is c.SUBPATTERN:
+            found = _class_run(list(av[-1]))
+            if found is not None:
+                return found
+    return None
+
+
+def _class(members: list[tuple[Any, Any]]) -> str | None:
+    c, out = sre_constants, ""
+    for op, av in members:
+        if op is c.LITERAL:
+            out += re.escape(chr(av))
+        elif op is c.RANGE:
+            out += re.escape(chr(av[0])) + "-" + re.escape(chr(av[1]))
+        else:
+            return None
+    return out

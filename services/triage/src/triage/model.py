@@ -4,6 +4,14 @@ Weights come from `triage train` (numpy, offline) as JSON shipped in the
 package; inference is a sparse dot product in pure Python, so nothing is
 downloaded and no numerical library is loaded at run time. The model may
 raise urgency (never lower it) and votes on the topic.
+
+Features (kind "triage-linear-ngrams-2"), counted, not just present: every
+word ("w:word"), every character 4-gram of " word " (inside one word, so
+misspellings and Spanish inflections still share most of them) and every
+pair of adjacent words ("b:one_two"); the vector is scaled by
+1/sqrt(number of features). Everything but the word pairs depends on one
+word alone, so each distinct word's contribution is computed once and
+memoised: a message costs one dictionary lookup per word and per pair.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ import hashlib
 import json
 import math
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -19,58 +29,38 @@ from pathlib import Path
 from shared.contracts import Reason, Topic, Urgency
 
 DEFAULT_MODEL = Path(__file__).parent / "data" / "model.json"
+KIND = "triage-linear-ngrams-2"
 _TOKEN = re.compile(r"\w+")
 CHAR_N = 4
-
-
-def features(text: str) -> set[str]:
-    """Words, word pairs and character 4-grams of normalised text."""
-    return features_of(_TOKEN.findall(text))
-
-
-def features_of(words: list[str]) -> set[str]:
-    """`features` for the words already split out of normalised text.
-
-    The same set as slicing every 4-gram of " w1 w2 ... wn ", built faster:
-    a window lies inside one " word " (memoised per word, with the word
-    feature) unless it straddles a space, i.e. starts one or two characters
-    before one; only those few windows are sliced per message.
-    """
-    memo = _WORD_FEATURES
-    parts = []
-    for w in words:
-        part = memo.get(w)
-        if part is None:
-            padded_word = " " + w + " "
-            part = frozenset(
-                ["w:" + w, *map("".join, zip(*(padded_word[i:] for i in range(CHAR_N))))]
-            )
-            if len(memo) >= _MEMO_LIMIT:
-                memo.clear()
-            memo[w] = part
-        parts.append(part)
-    feats: set[str] = set().union(*parts)
-    feats.update("b:" + a + "_" + b for a, b in pairwise(words))
-    padded = " " + " ".join(words) + " "
-    last, space = len(padded) - CHAR_N, 0
-    for w in words[:-1]:
-        space += len(w) + 1
-        for start in (space - 2, space - 1):
-            if start <= last:
-                feats.add(padded[start : start + CHAR_N])
-    return feats
-
-
-_WORD_FEATURES: dict[str, frozenset[str]] = {}
 _MEMO_LIMIT = 50_000
+
+
+def word_features(word: str) -> list[str]:
+    """The features one word brings, with repeats (its 4-grams may repeat)."""
+    padded = " " + word + " "
+    return ["w:" + word, *map("".join, zip(*(padded[i:] for i in range(CHAR_N)), strict=False))]
+
+
+def feature_counts(words: Sequence[str]) -> Counter[str]:
+    """Every feature of the words of one normalised text, with its count."""
+    counts: Counter[str] = Counter()
+    for word in words:
+        counts.update(word_features(word))
+    counts.update("b:" + a + "_" + b for a, b in pairwise(words))
+    return counts
+
+
+def features(text: str) -> Counter[str]:
+    """`feature_counts` of normalised text."""
+    return feature_counts(_TOKEN.findall(text))
 
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
     urgency: dict[Urgency, float]
     topics: dict[Topic, float]
-    # the model's features present in the text (for the reasons, on demand)
-    present: tuple[str, ...]
+    # the words the prediction was made from (for the reasons, on demand)
+    words: tuple[str, ...]
     best: int
 
 
@@ -97,6 +87,8 @@ def _softmax(bias: tuple[float, ...], sums: list[float], norm: float) -> list[fl
 
 class Model:
     def __init__(self, data: dict[str, object], digest: str) -> None:
+        if data.get("kind") != KIND:
+            raise ValueError(f"model kind {data.get('kind')!r} is not {KIND!r}: run `triage train`")
         self.digest = digest
         self.urgency = _head(data["urgency"])
         self.topic = _head(data["topic"])
@@ -108,8 +100,8 @@ class Model:
         # The dot product, packed: each feature's weights for every class
         # (urgency classes, then topic classes) are written in fixed point
         # into the bit fields of ONE integer, offset to be non-negative, so
-        # a message's class sums are a single C-level `sum` of integers and
-        # a few shifts to unpack, instead of a Python loop per class.
+        # the class sums of any number of features are one integer `sum`
+        # (C speed) and a few shifts to unpack, not a Python loop per class.
         nu, nt = len(self.urgency.labels), len(self.topic.labels)
         zu, zt = (0.0,) * nu, (0.0,) * nt
         self._nu, self._classes = nu, nu + nt
@@ -117,32 +109,58 @@ class Model:
             f: _pack(self.urgency.columns.get(f, zu) + self.topic.columns.get(f, zt))
             for f in self.vocab
         }
+        # word -> (packed sum of its features in the vocabulary, how many
+        # of them are, how many features it has in all, "b:word_" to which
+        # the next word is appended for the pair feature)
+        self._words: dict[str, tuple[int, int, int, str]] = {}
         self._u_labels = tuple(Urgency(k) for k in self.urgency.labels)
         self._t_labels = tuple(Topic(k) for k in self.topic.labels)
 
     def predict(self, text: str) -> Prediction:
         return self.predict_words(_TOKEN.findall(text))
 
-    def predict_words(self, words: list[str]) -> Prediction:
+    def predict_words(self, words: Sequence[str]) -> Prediction:
         """The model's probabilities for the words of one normalised text."""
-        feats = features_of(words)
-        norm = 1.0 / math.sqrt(len(feats) or 1)
-        packed = self._packed
-        present = [f for f in feats if f in packed]
-        sums = _unpack(sum(map(packed.__getitem__, present)), len(present), self._classes)
+        memo, packed = self._words, self._packed
+        total = present = count = 0
+        lefts = []
+        for word in words:
+            known = memo.get(word)
+            if known is None:
+                known = self._word(word)
+            total += known[0]
+            present += known[1]
+            count += known[2]
+            lefts.append(known[3])
+        pairs = [p for p in map(packed.get, map(str.__add__, lefts, words[1:])) if p]
+        total += sum(pairs)
+        present += len(pairs)
+        count += max(len(words) - 1, 0)
+        sums = _unpack(total, present, self._classes)
+        norm = 1.0 / math.sqrt(count or 1)
         nu = self._nu
         u = _softmax(self.urgency.bias, sums[:nu], norm)
         t = _softmax(self.topic.bias, sums[nu:], norm)
         return Prediction(
             urgency=dict(zip(self._u_labels, u, strict=True)),
             topics=dict(zip(self._t_labels, t, strict=True)),
-            present=tuple(present),
+            words=tuple(words),
             best=max(range(len(u)), key=u.__getitem__),
         )
 
+    def _word(self, word: str) -> tuple[int, int, int, str]:
+        feats = word_features(word)
+        rows = [r for r in map(self._packed.get, feats) if r]
+        known = (sum(rows), len(rows), len(feats), _pair(word, ""))
+        if len(self._words) >= _MEMO_LIMIT:
+            self._words.clear()
+        self._words[word] = known
+        return known
+
     def evidence(self, pred: Prediction) -> tuple[str, ...]:
-        """The (up to) three present features that most support the likeliest urgency."""
-        weighted = sorted((self.urgency.weight(f, pred.best), f) for f in pred.present)
+        """The (up to) three features that most support the likeliest urgency."""
+        feats = feature_counts(pred.words)
+        weighted = sorted((self.urgency.weight(f, pred.best), f) for f in feats)
         return tuple(_readable(f) for w, f in weighted[-3:][::-1] if w > 0)
 
     def raise_urgency(self, rank: int, pred: Prediction) -> tuple[int, float, list[Reason]]:
@@ -167,11 +185,11 @@ class Model:
         return rank, round(max(0.5, _at_least(pred, rank)), 3), []
 
 
-# Fixed point: 2**-24 resolution; weights up to +-2**15; 2**24 features a
+# Fixed point: 2**-24 resolution; weights up to +-2**15; 2**40 features a
 # message before a field could overflow into the next (far beyond any text).
 _SCALE = 1 << 24
 _OFFSET = 1 << 39
-_FIELD = 64
+_FIELD = 80
 _MASK = (1 << _FIELD) - 1
 
 
@@ -185,6 +203,10 @@ def _pack(weights: tuple[float, ...]) -> int:
 def _unpack(total: int, count: int, classes: int) -> list[float]:
     base = count * _OFFSET
     return [((total >> (i * _FIELD) & _MASK) - base) / _SCALE for i in range(classes)]
+
+
+def _pair(a: str, b: str) -> str:
+    return "b:" + a + "_" + b
 
 
 def _at_least(pred: Prediction, rank: int) -> float:

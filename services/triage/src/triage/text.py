@@ -118,7 +118,8 @@ def normalise(text: str) -> str:
     if not plain.isascii():
         decomposed = unicodedata.normalize("NFKD", plain)
         plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = _CONTRACTION_RE.sub(lambda m: _CONTRACTIONS[m.group(1)], plain)
+    if "not" in plain:
+        plain = _CONTRACTION_RE.sub(lambda m: _CONTRACTIONS[m.group(1)], plain)
     return _SPACES.sub(" ", plain).strip()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 
 from shared.contracts import Topic, Urgency
 
-from triage.model import features
+from triage.engine import Classifier
+from triage.model import KIND, features
+from triage.rules import load_rules
 from triage.text import message_text, normalise
 
 URGENCY_LABELS = tuple(u.value for u in Urgency)
@@ -28,15 +31,18 @@ THRESHOLDS = {"emergency": 0.5, "urgent": 0.6, "jump": 0.8}
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    feats: frozenset[str]
+    feats: Counter[str]
     urgency: str
     topic: str
 
 
 def examples(lines: Sequence[dict[str, Any]]) -> list[Example]:
+    """Featurised exactly as at run time (including the misspelling fixes)."""
+    rules = load_rules()
+    spell = Classifier(rules).spell
     return [
         Example(
-            frozenset(features(normalise(message_text(line["fields"])))),
+            features(spell(normalise(message_text(line["fields"])))),
             line["urgency"],
             line["topics"][0],
         )
@@ -45,15 +51,17 @@ def examples(lines: Sequence[dict[str, Any]]) -> list[Example]:
 
 
 def _fit(
-    docs: list[frozenset[str]], labels: list[int], classes: int, vocab: list[str], l2: float
+    docs: list[Counter[str]], labels: list[int], classes: int, vocab: list[str], l2: float
 ) -> tuple[Any, Any]:
     import numpy as np
 
     index = {f: i for i, f in enumerate(vocab)}
     x = np.zeros((len(docs), len(vocab)))
     for row, feats in enumerate(docs):
-        cols = [index[f] for f in feats if f in index]
-        x[row, cols] = 1.0 / math.sqrt(len(feats) or 1)
+        norm = 1.0 / math.sqrt(sum(feats.values()) or 1)
+        for f, n in feats.items():
+            if f in index:
+                x[row, index[f]] = n * norm
     y = np.zeros((len(docs), classes))
     y[np.arange(len(docs)), labels] = 1.0
     counts = y.sum(axis=0)
@@ -71,7 +79,7 @@ def _fit(
 
 
 def _head(
-    docs: list[frozenset[str]], labels: Sequence[str], names: tuple[str, ...], keep: int
+    docs: list[Counter[str]], labels: Sequence[str], names: tuple[str, ...], keep: int
 ) -> dict[str, Any]:
     import numpy as np
 
@@ -96,7 +104,7 @@ def train(lines: Sequence[dict[str, Any]], keep: int = 3000) -> dict[str, Any]:
     data = examples(lines)
     docs = [e.feats for e in data]
     return {
-        "kind": "triage-linear-ngrams-1",
+        "kind": KIND,
         "trained_on": len(data),
         "thresholds": THRESHOLDS,
         "urgency": _head(docs, [e.urgency for e in data], URGENCY_LABELS, keep),

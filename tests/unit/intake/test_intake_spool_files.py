@@ -1,0 +1,140 @@
+"""The spool on its own, and the desk choosing between publishing and spooling."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from intake.errors import ApiError
+from intake.metrics import IntakeMetrics
+from intake.spool import Spool, SpoolUnavailable
+from intake.submissions import SubmissionDesk, SubmissionRequest
+from shared.broker import BrokerUnavailable
+from shared.contracts import ClientMeta
+from shared.forms import FormKind
+
+CONTACT = {"name": "Ana", "email": "ana@example.org", "message": "Hello"}
+
+
+def make_spool(folder: Path, *, max_bytes: int = 10_000, max_files: int = 100) -> Spool:
+    spool = Spool(folder, max_bytes=max_bytes, max_files=max_files)
+    spool.open()
+    return spool
+
+
+async def test_files_come_out_oldest_first_and_go_only_when_removed(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path / "s")
+    for index in range(5):
+        await spool.put(f"id{index}", f"body{index}".encode())
+    assert spool.depth == 5
+    seen = []
+    while (entry := spool.oldest()) is not None:
+        seen.append(await spool.read(entry))
+        assert (tmp_path / "s" / entry.name).exists()
+        await spool.remove(entry)
+        assert not (tmp_path / "s" / entry.name).exists()
+    assert seen == [f"body{index}".encode() for index in range(5)]
+    assert (spool.depth, spool.size_bytes) == (0, 0)
+
+
+async def test_concurrent_puts_keep_their_order(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path)
+    await asyncio.gather(*(spool.put(f"id{i:02d}", b"x") for i in range(20)))
+    names = []
+    while (entry := spool.oldest()) is not None:
+        names.append(entry.name.split("-", 2)[2])
+        await spool.remove(entry)
+    assert names == [f"id{i:02d}.json" for i in range(20)]
+
+
+async def test_limits_on_files_and_bytes(tmp_path: Path) -> None:
+    by_files = make_spool(tmp_path / "a", max_files=2)
+    await by_files.put("1", b"x")
+    await by_files.put("2", b"x")
+    with pytest.raises(SpoolUnavailable, match="full"):
+        await by_files.put("3", b"x")
+    by_bytes = make_spool(tmp_path / "b", max_bytes=10)
+    await by_bytes.put("1", b"x" * 10)
+    with pytest.raises(SpoolUnavailable, match="full"):
+        await by_bytes.put("2", b"x")
+
+
+async def test_reopening_finds_the_files_and_drops_half_written_ones(tmp_path: Path) -> None:
+    first = make_spool(tmp_path)
+    await first.put("a", b"one")
+    await first.put("b", b"two")
+    first.close()
+    (tmp_path / "99-crash.tmp").write_bytes(b"half")
+    second = make_spool(tmp_path)
+    assert (second.depth, second.size_bytes) == (2, 6)
+    entry = second.oldest()
+    assert entry is not None and await second.read(entry) == b"one"
+    assert not (tmp_path / "99-crash.tmp").exists()
+
+
+def test_a_second_instance_cannot_open_a_locked_folder(tmp_path: Path) -> None:
+    make_spool(tmp_path)
+    with pytest.raises(OSError):
+        Spool(tmp_path, max_bytes=10, max_files=10).open()
+
+
+async def test_put_reports_an_unwritable_folder(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    spool = Spool(tmp_path / "file" / "spool", max_bytes=10, max_files=10)
+    with pytest.raises(SpoolUnavailable, match="unwritable"):
+        await spool.put("a", b"x")
+
+
+class FlakyBroker:
+    """Looks connected, but no publish is ever confirmed (a timeout, say)."""
+
+    ready = True
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def publish(self, *args: Any, **kwargs: Any) -> None:
+        self.attempts += 1
+        raise BrokerUnavailable("publish not confirmed: TimeoutError")
+
+
+def request() -> SubmissionRequest:
+    return SubmissionRequest(
+        submission_id=uuid4(), form=FormKind.CONTACT, fields=dict(CONTACT), client=ClientMeta()
+    )
+
+
+async def test_an_unconfirmed_publish_goes_to_the_spool(tmp_path: Path) -> None:
+    broker, spool, woken = FlakyBroker(), make_spool(tmp_path), []
+    desk = SubmissionDesk(
+        broker,  # type: ignore[arg-type]
+        IntakeMetrics(),
+        honeypot_field="website",
+        retry_after=5,
+        spool=spool,
+        on_spooled=lambda: woken.append(True),
+    )
+    accepted = await desk.accept(request())
+    assert broker.attempts == 1
+    entry = spool.oldest()
+    assert entry is not None and str(accepted.submission_id) in entry.name
+    assert woken == [True]
+    # While older submissions wait, a new one queues behind them.
+    await desk.accept(request())
+    assert (broker.attempts, spool.depth) == (1, 2)
+
+
+async def test_without_a_spool_an_unconfirmed_publish_is_503() -> None:
+    desk = SubmissionDesk(
+        FlakyBroker(),  # type: ignore[arg-type]
+        IntakeMetrics(),
+        honeypot_field="website",
+        retry_after=5,
+    )
+    with pytest.raises(ApiError) as caught:
+        await desk.accept(request())
+    assert caught.value.status == 503
