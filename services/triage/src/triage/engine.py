@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from shared.contracts import Reason, Topic, Urgency
@@ -73,7 +74,9 @@ class _Doc:
         return self._spans
 
 
+@lru_cache(maxsize=8192)
 def _reason(rule: str, effect: str, evidence: str = "") -> Reason:
+    """A reason (frozen, so the same one is shared: validating a new one costs more)."""
     return Reason(rule=rule[:100], effect=effect[:100], evidence=evidence[:200])
 
 
