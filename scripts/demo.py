@@ -159,6 +159,7 @@ async def show(
         if submission_id in results and (first_alert or time.perf_counter() > started + 2):
             break
         await asyncio.sleep(0.01)
+    await asyncio.sleep(0.5)  # the other channels of the same alert finish meanwhile
     result = results.get(submission_id, {})
     reasons = "; ".join(f"{r['rule']} ({r['evidence']})" for r in result.get("reasons", [])[:3])
     print(f"\n== {label}: {submission_id}")
