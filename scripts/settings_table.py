@@ -36,14 +36,17 @@ def rows(settings: type[BaseSettings], skip: set[str]) -> Iterator[str]:
         yield f"| `{name.upper()}` | {shown} | {info.description or ''} |"
 
 
-def main() -> None:
+def tables() -> str:
     common = set(ServiceSettings.model_fields)
-    print("**Every service**\n\n| variable | default | meaning |\n|---|---|---|")
-    print("\n".join(rows(ServiceSettings, set())))
+    head = "| variable | default | meaning |\n|---|---|---|"
+    parts = [f"**Every service**\n\n{head}\n" + "\n".join(rows(ServiceSettings, set()))]
     for service, settings in SERVICES.items():
-        print(f"\n**{service}**\n\n| variable | default | meaning |\n|---|---|---|")
-        print("\n".join(rows(settings, common)))
+        parts.append(f"**{service}**\n\n{head}\n" + "\n".join(rows(settings, common)))
+    return "\n\n".join(parts)
 
+
+def main() -> None:
+    print(tables())
 
 if __name__ == "__main__":
     main()

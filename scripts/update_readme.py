@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from settings_table import tables
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 
+def readme_block(text: str) -> str:
+    return text.split(START, 1)[1].split(END, 1)[0].strip()
+
+
 def main() -> None:
-    tables = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "settings_table.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    readme = ROOT / "README.md"
-    before, rest = readme.read_text().split(START, 1)
+    text = README.read_text()
+    before, rest = text.split(START, 1)
     after = rest.split(END, 1)[1]
-    readme.write_text(f"{before}{START}\n{tables}\n{END}{after}")
+    README.write_text(f"{before}{START}\n{tables()}\n{END}{after}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import aio_pika  # noqa: E402
 import asyncpg  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
+
 from notifier.settings import NotifierSettings  # noqa: E402
 from shared.broker import Broker  # noqa: E402
 from shared.topology import (  # noqa: E402
@@ -26,7 +27,6 @@ from shared.topology import (  # noqa: E402
     declare_topology,
     retry_queue_name,
 )
-
 from tests.integration.notifier.harness import (  # noqa: E402
     OPS_EMAIL,
     Clock,

@@ -19,7 +19,6 @@ from shared.forms import ContactFields
 from shared.topology import (
     RESULTS_EXCHANGE,
 )
-
 from tests.support.smtp import SmtpServer
 from tests.support.twilio import TwilioStandIn
 

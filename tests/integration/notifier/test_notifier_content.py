@@ -10,9 +10,9 @@ from xml.etree import ElementTree
 import asyncpg
 import orjson
 import pytest
+
 from notifier.migrations.runner import migrate
 from shared.contracts import Topic, Urgency
-
 from tests.integration.notifier.harness import (
     ON_CALL_EMAIL,
     ON_CALL_PHONE,

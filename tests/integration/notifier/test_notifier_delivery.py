@@ -7,12 +7,12 @@ import asyncio
 
 import aiohttp
 import pytest
+
 from notifier.consumer import ATTEMPT_HEADER
 from shared.broker import DEAD_LETTER_REASON
 from shared.codec import encode
 from shared.contracts import Topic, Urgency
 from shared.topology import NOTIFIER_RESULTS_QUEUE, RESULTS_EXCHANGE, retry_queue_name
-
 from tests.integration.notifier.harness import (
     BACKUP_PHONE,
     ON_CALL_EMAIL,

@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from shared.contracts import Topic, Urgency
 
+from shared.contracts import Topic, Urgency
 from tests.integration.notifier.harness import (
     BACKUP_PHONE,
     OFFICE_EMAIL,

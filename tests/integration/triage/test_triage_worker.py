@@ -9,6 +9,7 @@ import aio_pika
 import orjson
 import pytest
 from aio_pika.abc import AbstractChannel
+
 from shared.broker import DEAD_LETTER_REASON, Broker
 from shared.codec import decode, encode
 from shared.contracts import Submission, TriageResult, Urgency, submission_routing_key

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
 from notifier.routing_file import RoutingConfig, load_routing
 from notifier.settings import DEFAULT_ROUTING_FILE
 from shared.contracts import Reason, Submission, Topic, TriageResult, Urgency

@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from notifier.channels.email import build_email
 from notifier.channels.twilio import twiml
 from notifier.rendering import (

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from notifier.routing_file import RoutingConfig, RoutingFileError, load_routing, parse_routing
 from notifier.settings import DEFAULT_ROUTING_FILE
 

@@ -11,13 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
-from shared.logging import configure_logging
 
 from notifier.bootstrap import build_dispatcher, start_service
 from notifier.ledger import Ledger
 from notifier.routing_file import RoutingFileError, load_routing
 from notifier.scheduler import Scheduler
 from notifier.settings import NotifierSettings
+from shared.logging import configure_logging
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,9 +10,6 @@ from datetime import timedelta
 import aiohttp
 import structlog
 from aiohttp import web
-from shared.broker import Broker
-from shared.health import add_health_routes, start_site
-from shared.topology import NOTIFIER_EMERGENCY_QUEUE, NOTIFIER_RESULTS_QUEUE
 
 from notifier.channels import Sender
 from notifier.channels.call_log import CallLog
@@ -27,6 +24,9 @@ from notifier.receipts import RECEIPT_PATH, Receipts
 from notifier.routing_file import Channel, load_routing
 from notifier.scheduler import Scheduler
 from notifier.settings import NotifierSettings
+from shared.broker import Broker
+from shared.health import add_health_routes, start_site
+from shared.topology import NOTIFIER_EMERGENCY_QUEUE, NOTIFIER_RESULTS_QUEUE
 
 log = structlog.get_logger(__name__)
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel
+
+from notifier.dispatch import Dispatcher, Outcome
 from shared.broker import Broker, BrokerUnavailable, dead_letter, header_int
 from shared.codec import ContractError, decode
 from shared.contracts import TriageResult
 from shared.topology import NOTIFIER_RETRY_DELAYS, retry_queue_name
-
-from notifier.dispatch import Dispatcher, Outcome
 
 log = structlog.get_logger(__name__)
 

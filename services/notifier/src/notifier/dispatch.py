@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from shared.contracts import TriageResult, Urgency
 
 from notifier import routing
 from notifier.channels import DeliveryFailed, Sender
@@ -20,6 +19,7 @@ from notifier.rendering import Notice, ack_notice, ops_notice, staff_notice
 from notifier.routing import Alert, Mode, Purpose
 from notifier.routing_file import Channel, RoutingConfig
 from notifier.throttling import may_send
+from shared.contracts import TriageResult, Urgency
 
 log = structlog.get_logger(__name__)
 

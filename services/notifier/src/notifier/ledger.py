@@ -17,11 +17,11 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg  # no stubs published
-from shared.codec import decode, encode
-from shared.contracts import TriageResult
 
 from notifier.migrations.runner import migrate
 from notifier.routing import Alert
+from shared.codec import decode, encode
+from shared.contracts import TriageResult
 
 # Statuses a new claim may take over: a failed send, or a claim whose lease ran out.
 RETRYABLE = ("error",)

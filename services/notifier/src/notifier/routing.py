@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from shared.contracts import Topic, TriageResult, Urgency
-
 from notifier.routing_file import (
     BACKUP,
     CHAT,
@@ -23,6 +21,7 @@ from notifier.routing_file import (
     RoutingConfig,
     Week,
 )
+from shared.contracts import Topic, TriageResult, Urgency
 
 SUBMITTER = "submitter"
 

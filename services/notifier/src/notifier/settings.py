@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
+
 from shared.settings import ServiceSettings
 
 DEFAULT_ROUTING_FILE = Path(__file__).with_name("routing.yaml")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.contracts import Urgency
-
 from notifier.routing_file import Limit
+from shared.contracts import Urgency
 
 
 class Flush(StrEnum):

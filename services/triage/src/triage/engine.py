@@ -106,6 +106,9 @@ class Classifier:
             for topic, p in probs.topics.items():
                 scores[topic] = scores.get(topic, 0.0) + self.model_weight * p
         crisis = any(h.rank == _EMERGENCY for h in hits)
+        # A crisis outweighs a spam verdict, unless the message is
+        # overwhelmingly advertising ("Struggling to breathe? Our tea...").
+        crisis = crisis and spam < self.rules.spam_certain
         is_spam = (honeypot or spam >= self.rules.spam_threshold) and not crisis
         if is_spam:
             scores = {Topic.SPAM: spam + 1.0}
@@ -184,13 +187,16 @@ class Classifier:
         before = words_before(text, doc.spans, start, cues.negation_window)
         lo, hi = sentence_bounds(text, doc.spans, start, end)
         if "negation" in rule.scopes and any(w in cues.negation_words for w in before):
-            why = f"negated: '{' '.join(before)} {phrase}'"
+            why, rank = f"negated: '{' '.join(before)} {phrase}'", rank - 1
         elif "past" in rule.scopes and (past := found.within(cues.past, lo, hi)):
-            why = f"in the past or long-standing: '{past}'"
-        elif reassured:
-            why = "reassured elsewhere in the message"
-        if why:
-            rank = max(rank - 1, _ROUTINE)
+            why, rank = f"in the past or long-standing: '{past}'", rank - 1
+            if cues.long_ago is not None and (ago := found.within(cues.long_ago, lo, hi)):
+                why, rank = f"long ago: '{ago}'", _ROUTINE
+        # A reassurance elsewhere ("he is fine now") lowers one more level:
+        # "he choked last winter ... he's fine now" is not a call today.
+        if reassured:
+            why, rank = (why + "; " if why else "") + "reassured elsewhere in the message", rank - 1
+        rank = max(rank, min(_ROUTINE, rule.level.rank))
         if "hypothetical" in rule.scopes and rank > _ROUTINE:
             cue = found.within(cues.hypothetical_before, clause_start(doc.spans, start), start)
             cue = cue or found.within(cues.hypothetical_sentence, lo, hi)

@@ -8,6 +8,7 @@ so a broken edit stops the worker instead of silently mis-triaging.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ class Cues:
     negation_words: frozenset[str]
     negation_window: int
     past: Matcher
+    # a past cue that puts the event so far back it is routine ("years ago")
+    long_ago: Matcher | None
     hypothetical_before: Matcher
     hypothetical_sentence: Matcher
 
@@ -77,6 +80,8 @@ class RuleSet:
     topics: tuple[WeightedRule, ...]
     spam: tuple[WeightedRule, ...]
     spam_threshold: float
+    # spam at or above this stays spam even with a crisis word in it
+    spam_certain: float
     low_topics: frozenset[Topic]
     priors: Mapping[str, Mapping[str, Mapping[Topic, float]]]
     fuzzy: Mapping[str, str]
@@ -127,6 +132,7 @@ def _compile(raw: dict[str, Any], ctx: _Ctx) -> RuleSet:
         topics=tuple(_weighted(r, ctx, "topic") for r in _require(raw, "topics", list, ctx)),
         spam=tuple(_weighted(r, ctx, "spam") for r in _require(spam_raw, "rules", list, ctx)),
         spam_threshold=_number(spam_raw.get("threshold", 1.0), "threshold", ctx),
+        spam_certain=_number(spam_raw.get("certain", math.inf), "certain", ctx),
         low_topics=frozenset(_topic(t, ctx) for t in raw.get("low_topics") or []),
         priors=_priors(raw.get("profile") or {}, ctx),
         fuzzy=_fuzzy(raw.get("fuzzy_words") or [], ctx),
@@ -210,6 +216,7 @@ def _cues(raw: dict[str, Any], ctx: _Ctx) -> Cues:
         negation_words=frozenset(normalise(w) for w in negation),
         negation_window=int(_number(raw.get("negation_window", 3), "negation_window", ctx)),
         past=_matcher(_require(raw, "past", object, ctx), ctx),
+        long_ago=_matcher(raw["long_ago"], ctx) if "long_ago" in raw else None,
         hypothetical_before=_matcher(_require(raw, "hypothetical_before", object, ctx), ctx),
         hypothetical_sentence=_matcher(_require(raw, "hypothetical_sentence", object, ctx), ctx),
     )

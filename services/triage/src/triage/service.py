@@ -9,11 +9,11 @@ import sys
 
 import structlog
 from aiohttp import web
+
+from shared import runtime
 from shared.broker import Broker
 from shared.health import add_health_routes, start_site
 from shared.logging import configure_logging
-
-from shared import runtime
 from triage.engine import Classifier, load_classifier
 from triage.metrics import TriageMetrics
 from triage.rules import RuleFileError

@@ -11,6 +11,7 @@ import time
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel
+
 from shared.broker import Broker, BrokerUnavailable, dead_letter, header_int
 from shared.codec import ContractError, decode, encode
 from shared.contracts import (
@@ -22,7 +23,6 @@ from shared.contracts import (
     result_routing_key,
 )
 from shared.topology import RESULTS_EXCHANGE, TRIAGE_QUEUE
-
 from triage.engine import Classifier, Verdict
 from triage.metrics import TriageMetrics
 
