@@ -69,6 +69,19 @@ async def test_an_unanswered_call_moves_on_to_the_backup(harness: Harness) -> No
     await wait_for(lambda: _status(harness, result, ("bruno", "voice"), "sent"))
 
 
+async def test_when_the_backup_does_not_answer_either_ops_are_told_at_once(
+    harness: Harness,
+) -> None:
+    harness.twilio.no_answer_to.update({ON_CALL_PHONE, BACKUP_PHONE})
+    await harness.start()
+    result = make_result(Urgency.EMERGENCY)
+    await harness.publish(result)
+    ops = await wait_for(lambda: harness.smtp.inbox.to(OPS_EMAIL))
+    assert "unanswered" in str(ops[0]["Subject"])
+    assert str(result.submission_id) in str(ops[0]["Subject"])
+    await wait_for(lambda: _status(harness, result, ("bruno", "voice"), "no_answer"))
+
+
 async def test_a_receipt_with_a_bad_signature_is_refused(harness: Harness) -> None:
     service = await harness.start()
     url = f"{harness.settings.public_base_url}/twilio/status"

@@ -145,12 +145,15 @@ class Dispatcher:
 
     async def alert_ops(self, result: TriageResult | None, message_id: str, reason: str) -> None:
         """Tell ops a result is in the dead-letter queue; never raises."""
+        await self.tell_ops(ops_notice(result, message_id, reason), message_id)
+
+    async def tell_ops(self, notice: Notice, message_id: str) -> None:
+        """Email ops; never raises, since it is the last resort of a failure path."""
         sender = self.senders.get(Channel.EMAIL)
         if not self.ops_email or sender is None:
-            log.error("ops.not_configured", submission_id=message_id, reason=reason)
+            log.error("ops.not_configured", submission_id=message_id, notice=notice.subject)
             return
         try:
-            notice = ops_notice(result, message_id, reason)
             await sender.send(self.ops_email, notice, status_callback=None)
         except DeliveryFailed as exc:
             log.error("ops.alert_failed", submission_id=message_id, error=str(exc))

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from notifier.dispatch import Dispatcher
 from notifier.ledger import Row
+from notifier.rendering import unanswered_notice
 from notifier.routing import Alert
 from notifier.routing_file import Channel
 from notifier.signature import signature_valid
@@ -77,11 +78,15 @@ class Receipts:
 
     async def _call_backup(self, row: Row) -> None:
         sid = str(row.submission_id)
-        if not row.fallback:
-            log.error("receipt.call_unanswered_no_backup", submission_id=sid)
-            return
         results = await self._dispatcher.ledger.results([row.submission_id])
         result = results.get(row.submission_id)
+        if not row.fallback:
+            # The last call in the chain (the backup's, or one with no backup)
+            # went unanswered: a person must still pick this up.
+            log.error("receipt.call_unanswered_no_backup", submission_id=sid)
+            if result is not None:
+                await self._dispatcher.tell_ops(unanswered_notice(result), sid)
+            return
         person = self._dispatcher.config.person(row.fallback)
         if result is None or not person.phone:
             log.error("receipt.backup_unreachable", submission_id=sid)

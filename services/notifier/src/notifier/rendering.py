@@ -149,6 +149,20 @@ def ops_notice(result: TriageResult | None, message_id: str, reason: str) -> Not
     )
 
 
+def unanswered_notice(result: TriageResult) -> Notice:
+    """To ops when every call about an emergency went unanswered."""
+    sid = str(result.submission_id)
+    headline = f"Nobody answered the emergency calls for inquiry {sid}"
+    steps = "Phone the on-call staff and the person who wrote in now; the inquiry is below."
+    return Notice(
+        subject=f"[NOTIFIER] emergency call unanswered for inquiry {sid}",
+        text=_text_body([headline, steps], [], [result]),
+        html=_html_body([headline, steps], [], [result]),
+        short=headline,
+        spoken=headline,
+    )
+
+
 def ack_notice(result: TriageResult) -> Notice:
     """To the submitter: no urgency, topic or reasons, ever."""
     name = first_name(result)
