@@ -51,7 +51,7 @@ def _report(clf: Classifier, items: list[dict[str, Any]]) -> Report:
 
 
 def _summary(report: Report) -> str:
-    p, r, _ = report.per_class()[Urgency.EMERGENCY]
+    p, _, _ = report.per_class()[Urgency.EMERGENCY]
     return (
         f"macro-F1 {report.macro_f1():.3f}  topic {report.topic_accuracy():.3f}  "
         f"emergency R en/es {report.emergency_recall('en'):.2f}/"

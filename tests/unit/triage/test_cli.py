@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from triage.__main__ import main
 
 DEV = Path(__file__).resolve().parents[2] / "data" / "triage-dev.jsonl"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from shared.contracts import Topic, Urgency
 from triage.engine import Classifier
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from triage.rules import DEFAULT_RULES, RuleFileError, load_rules
 
 HEAD = """

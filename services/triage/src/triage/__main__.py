@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from shared.contracts import Urgency
-
 from triage.engine import Classifier, Verdict
 from triage.evaluation import Outcome, Report
 from triage.model import DEFAULT_MODEL, load_model

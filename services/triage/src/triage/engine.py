@@ -1,9 +1,12 @@
 """The classifier: rules first, then the learned layer, combined by policy.
 
 Policy in code: a rule hit may be softened by negation or the past by one
-level at most; a hypothetical question caps it at routine; spam is `low`
-unless an emergency survives those softenings; the learned layer can only
-raise urgency; when two levels are in play the higher one wins.
+level (a past cue that is long ago, "years ago", caps it at routine), and
+by one more level when the message reassures elsewhere ("he's fine now");
+a hypothetical question caps it at routine; spam is `low` unless an
+emergency survives those softenings (and the message is not overwhelmingly
+advertising); the learned layer can only raise urgency; when two levels are
+in play the higher one wins.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from pathlib import Path
 
 from shared.contracts import Reason, Topic, Urgency
 from shared.forms import FormKind
-
 from triage.matching import Found, Span, tokens
 from triage.model import DEFAULT_MODEL, Model, Prediction, load_model
 from triage.rules import RuleSet, UrgencyRule, load_rules
@@ -96,7 +98,7 @@ class Classifier:
         text = self.spell(normalise(message_text(fields)))
         toks = tokens(text)
         words = [m.group() for m in toks]
-        doc = _Doc(text, Found(self.rules.index, text, toks), fields)
+        doc = _Doc(text, Found(self.rules.index, text, toks, words), fields)
         hits = self._urgency_hits(doc)
         scores, reasons = self._topic_scores(doc, hits)
         spam, spam_reasons = self._spam_score(doc, scores)
@@ -162,12 +164,15 @@ class Classifier:
 
     def _urgency_hits(self, doc: _Doc) -> list[Hit]:
         found = doc.found
+        matched = found.keys
         reassured = {
-            group for r in self.rules.reassurances if found.spans(r.matcher) for group in r.lowers
+            group for r in self.rules.reassurances if r.matcher.key in matched for group in r.lowers
         }
         hits = []
         for rule in self.rules.urgency:
-            if rule.with_ is not None and not found.spans(rule.with_):
+            if rule.matcher.key not in matched:
+                continue
+            if rule.with_ is not None and rule.with_.key not in matched:
                 continue
             best: Hit | None = None
             for span in found.spans(rule.matcher):
@@ -207,7 +212,10 @@ class Classifier:
     def _topic_scores(self, doc: _Doc, hits: list[Hit]) -> tuple[dict[Topic, float], list[Reason]]:
         scores: dict[Topic, float] = {}
         reasons: list[Reason] = []
+        matched = doc.found.keys
         for rule in self.rules.topics:
+            if rule.matcher.key not in matched:
+                continue
             found = [doc.text[a:b] for a, b in doc.found.spans(rule.matcher)]
             if found:
                 gain = rule.weight * (1.0 + 0.5 * (min(len(found), 4) - 1))
@@ -225,7 +233,10 @@ class Classifier:
 
     def _spam_score(self, doc: _Doc, scores: Mapping[Topic, float]) -> tuple[float, list[Reason]]:
         total, reasons = 0.0, []
+        matched = doc.found.keys
         for rule in self.rules.spam:
+            if rule.matcher.key not in matched:
+                continue
             found = [doc.text[a:b] for a, b in doc.found.spans(rule.matcher)]
             if found:
                 total += rule.weight * (1.0 + 0.5 * (min(len(found), 3) - 1))

@@ -17,7 +17,7 @@ a pattern whose anchors cannot be derived always runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -133,6 +133,13 @@ class PhraseIndex:
         self._inside = tuple(kinds.get("in", {}).items())
         self._memo.clear()
 
+    def lookup_all(self, words: list[str]) -> list[_Word]:
+        """`lookup` of every word: one C-level pass over the memo, then the misses."""
+        looked = list(map(self._memo.get, words))
+        if None in looked:
+            return [self.lookup(w) for w in words]
+        return looked  # type: ignore[return-value]
+
     def lookup(self, word: str) -> _Word:
         """The phrases that may start at `word` and the patterns it lets run (memoised)."""
         found = self._memo.get(word)
@@ -185,10 +192,17 @@ class Found:
 
     __slots__ = ("_found", "text")
 
-    def __init__(self, index: PhraseIndex, text: str, tokens: Sequence[re.Match[str]]) -> None:
+    def __init__(
+        self,
+        index: PhraseIndex,
+        text: str,
+        tokens: Sequence[re.Match[str]],
+        words: list[str] | None = None,
+    ) -> None:
         self.text = text
-        words = [m.group() for m in tokens]
-        looked = list(map(index.lookup, words))
+        if words is None:
+            words = [m.group() for m in tokens]
+        looked = index.lookup_all(words)
         found = _scan(words, tokens, looked)
         runnable = set(index.always)
         for word in looked:
@@ -201,6 +215,11 @@ class Found:
                 found.setdefault(pattern.key, []).extend(spans)
                 found[pattern.key].sort()
         self._found = found
+
+    @property
+    def keys(self) -> Collection[int]:
+        """The keys of every matcher with at least one match."""
+        return self._found.keys()
 
     def spans(self, matcher: Matcher) -> list[Span]:
         return self._found.get(matcher.key, [])
@@ -260,7 +279,9 @@ def _scan(
     return out
 
 
-def _rest(words: list[str], i: int, phrase: tuple[str, ...], stars: tuple[bool, ...] | None) -> bool:
+def _rest(
+    words: list[str], i: int, phrase: tuple[str, ...], stars: tuple[bool, ...] | None
+) -> bool:
     """Whether the third and later words of `phrase` follow at words[i + 2:]."""
     if stars is None:
         return tuple(words[i + 2 : i + len(phrase)]) == phrase[2:]

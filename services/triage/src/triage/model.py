@@ -122,20 +122,17 @@ class Model:
     def predict_words(self, words: Sequence[str]) -> Prediction:
         """The model's probabilities for the words of one normalised text."""
         memo, packed = self._words, self._packed
-        total = present = count = 0
-        lefts = []
-        for word in words:
-            known = memo.get(word)
-            if known is None:
-                known = self._word(word)
-            total += known[0]
-            present += known[1]
-            count += known[2]
-            lefts.append(known[3])
-        pairs = [p for p in map(packed.get, map(str.__add__, lefts, words[1:])) if p]
-        total += sum(pairs)
-        present += len(pairs)
-        count += max(len(words) - 1, 0)
+        if not words:
+            total = present = count = 0
+        else:
+            knowns = list(map(memo.get, words))
+            if None in knowns:
+                knowns = [memo.get(w) or self._word(w) for w in words]
+            rows, presents, counts, lefts = zip(*knowns, strict=True)
+            pairs = [p for p in map(packed.get, map(str.__add__, lefts, words[1:])) if p]
+            total = sum(rows) + sum(pairs)
+            present = sum(presents) + len(pairs)
+            count = sum(counts) + len(words) - 1
         sums = _unpack(total, present, self._classes)
         norm = 1.0 / math.sqrt(count or 1)
         nu = self._nu

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from shared.contracts import Topic, Urgency
 
+from shared.contracts import Topic, Urgency
 from triage.matching import Matcher, PhraseIndex
 from triage.text import deletions, normalise
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from shared.contracts import Topic, Urgency
-
 from triage.engine import Classifier
 from triage.model import KIND, features
 from triage.rules import load_rules
