@@ -94,6 +94,9 @@ def start(env: dict[str, str], output: IO[bytes] | None = None) -> list[subproce
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    # A second Ctrl-C must not abandon the services half-stopped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
