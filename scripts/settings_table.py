@@ -48,5 +48,6 @@ def tables() -> str:
 def main() -> None:
     print(tables())
 
+
 if __name__ == "__main__":
     main()
