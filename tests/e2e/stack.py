@@ -60,6 +60,15 @@ class ServiceProcess:
             self.process.kill()
             return await self.process.wait()
 
+    async def kill(self) -> int:
+        """SIGKILL: no handler runs, nothing is flushed or acked; returns the exit code."""
+        if self.process is None:
+            return 0
+        if self.process.returncode is not None:
+            return self.process.returncode
+        self.process.kill()
+        return await self.process.wait()
+
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 

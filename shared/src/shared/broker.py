@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,7 @@ import aio_pika
 import aiormq
 import structlog
 from aio_pika.abc import (
+    AbstractExchange,
     AbstractIncomingMessage,
     AbstractRobustChannel,
     AbstractRobustConnection,
@@ -41,6 +43,12 @@ class Broker:
         self._channel: AbstractRobustChannel | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Exchange handles per channel: building one per publish showed up in
+        # the intake's profile. A robust channel keeps its identity across
+        # reconnects, so a handle stays valid for the channel's lifetime.
+        self._exchanges: weakref.WeakKeyDictionary[
+            AbstractRobustChannel, dict[str, AbstractExchange]
+        ] = weakref.WeakKeyDictionary()
 
     @property
     def ready(self) -> bool:
@@ -113,7 +121,10 @@ class Broker:
             headers=headers or {},
         )
         try:
-            target = await channel.get_exchange(exchange, ensure=False)
+            handles = self._exchanges.setdefault(channel, {})
+            target = handles.get(exchange)
+            if target is None:
+                target = handles[exchange] = await channel.get_exchange(exchange, ensure=False)
             async with asyncio.timeout(self._confirm_timeout):
                 await target.publish(message, routing_key=routing_key, mandatory=True)
         except (

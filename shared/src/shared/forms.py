@@ -20,6 +20,9 @@ MAX_MESSAGE = 10_000
 # the multi-line message, never in single-line fields (header injection).
 _CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Bidirectional embeddings, overrides and isolates: in a name or subject they
+# reorder what staff read in an email subject or a text ("Trojan source").
+_DIRECTION_IN_LINE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
 
 
@@ -28,6 +31,8 @@ def _single_line(value: str) -> str:
         raise ValueError("must be a single line (no line breaks)")
     if _CONTROL_IN_LINE.search(value):
         raise ValueError("must not contain control characters")
+    if _DIRECTION_IN_LINE.search(value):
+        raise ValueError("must not contain text-direction control characters")
     return value
 
 

@@ -1,6 +1,7 @@
 """The RabbitMQ topology, declared in one place and used by every service.
 
     intake --submission.<form>--> [inquiry.submissions] --> triage.submissions --> triage
+           --submission.<form>.priority-->             --> triage.priority    --> triage
     triage --triaged.<urgency>--> [inquiry.triaged] --+--> notifier.emergency   (emergency only)
                                                       +--> notifier.results     (the rest)
     any work queue --reject / delivery limit--> [inquiry.dead-letter] --> <queue>.dead
@@ -25,6 +26,10 @@ RESULTS_EXCHANGE = "inquiry.triaged"
 DEAD_LETTER_EXCHANGE = "inquiry.dead-letter"
 
 TRIAGE_QUEUE = "triage.submissions"
+# Submissions the intake's pre-screen (shared.prescreen) saw danger words in:
+# the same work, in a queue a flood of routine and spam never fills.
+TRIAGE_PRIORITY_QUEUE = "triage.priority"
+PRIORITY_SUFFIX = ".priority"
 NOTIFIER_EMERGENCY_QUEUE = "notifier.emergency"
 NOTIFIER_RESULTS_QUEUE = "notifier.results"
 
@@ -84,6 +89,13 @@ def _retry_specs(target: str) -> tuple[QueueSpec, ...]:
 
 WORK_QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(TRIAGE_QUEUE, bindings=((SUBMISSIONS_EXCHANGE, "submission.*"),), delivery_limit=5),
+    # `submission.<form>.priority` has three words, so `submission.*` above never
+    # matches it: each submission lands in exactly one of the two queues.
+    QueueSpec(
+        TRIAGE_PRIORITY_QUEUE,
+        bindings=((SUBMISSIONS_EXCHANGE, "submission.*.priority"),),
+        delivery_limit=5,
+    ),
     QueueSpec(
         NOTIFIER_EMERGENCY_QUEUE,
         bindings=((RESULTS_EXCHANGE, "triaged.emergency"),),

@@ -11,12 +11,12 @@ import pytest
 from aio_pika.abc import AbstractQueue
 from aiohttp.test_utils import TestClient, TestServer
 from intake_support import MakeClient
-from support.tcp_proxy import TcpProxy
 
 from intake.app import create_app
 from intake.settings import IntakeSettings
 from shared.broker import Broker
 from shared.topology import TRIAGE_QUEUE
+from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from uuid import UUID
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from aiohttp.test_utils import TestClient
-from support.tcp_proxy import TcpProxy
 
 from shared.codec import decode
 from shared.contracts import Submission
+from tests.support.tcp_proxy import TcpProxy
 
 # Builds an intake test client; keyword arguments override IntakeSettings.
 MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]

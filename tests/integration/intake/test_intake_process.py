@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -50,7 +51,7 @@ async def test_sigterm_drains_in_flight_posts_and_exits_0(
         "INTAKE_SPOOL_DIR": str(tmp_path / "spool"),
     }
     process = await asyncio.create_subprocess_exec(
-        "uv", "run", "--no-sync", "intake", "serve",
+        sys.executable, "-m", "intake", "serve",
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

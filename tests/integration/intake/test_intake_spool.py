@@ -11,7 +11,8 @@ import pytest
 from aio_pika.abc import AbstractQueue
 from aiohttp.test_utils import TestClient
 from intake_support import CONTACT, PROFILE, MakeClient, count_messages, take, through
-from support.tcp_proxy import TcpProxy
+
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

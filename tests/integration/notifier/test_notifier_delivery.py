@@ -64,6 +64,8 @@ async def test_an_unanswered_call_moves_on_to_the_backup(harness: Harness) -> No
     result = make_result(Urgency.EMERGENCY)
     await harness.publish(result)
     await wait_for(lambda: harness.twilio.calls(BACKUP_PHONE))
+    # The stand-in records our answer to its callback only once it returns.
+    await wait_for(lambda: harness.twilio.callbacks)
     assert harness.twilio.callbacks == [204]
     await wait_for(lambda: _status(harness, result, ("olive", "voice"), "no_answer"))
     await wait_for(lambda: _status(harness, result, ("bruno", "voice"), "sent"))

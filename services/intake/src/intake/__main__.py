@@ -42,6 +42,13 @@ def main(argv: list[str] | None = None) -> None:
         access_log=None,
         print=None,
         loop=uvloop.new_event_loop(),
+        # A slow client cannot hold a connection for long: aiohttp closes one
+        # whose request headers have not arrived keepalive_timeout after it
+        # connected (or after the previous answer), and after an early answer
+        # (413) waits at most lingering_time for the rest of the body. The body
+        # itself is bounded by the form handler (408).
+        keepalive_timeout=settings.intake_client_timeout,
+        lingering_time=settings.intake_client_timeout,
     )
     log.info("intake.stopped")
 

@@ -124,4 +124,5 @@ def _form_endpoint(
         ),
         max_body_bytes=settings.intake_max_body_bytes,
         thank_you_url=settings.intake_thank_you_url,
+        client_timeout=settings.intake_client_timeout,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from prometheus_client import Counter
 
 from intake.errors import ApiError, unavailable
 from intake.metrics import IntakeMetrics
@@ -52,10 +53,18 @@ def errors_middleware(retry_after: int, form_page: FormPage | None = None) -> Mi
 
 
 def metrics_middleware(metrics: IntakeMetrics) -> Middleware:
+    # Labelled children cached by (route, status): both sets are small and
+    # labels() on every request showed in the profile.
+    counters: dict[tuple[str, int], Counter] = {}
+
     @web.middleware
     async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
-        metrics.requests.labels(_route(request), str(response.status)).inc()
+        key = (_route(request), response.status)
+        counter = counters.get(key)
+        if counter is None:
+            counter = counters[key] = metrics.requests.labels(key[0], str(key[1]))
+        counter.inc()
         return response
 
     return count

@@ -15,6 +15,7 @@ from shared.forms import FIELDS_BY_FORM, ContactFields, FormKind, ProfileFields
 _REF = "#/components/schemas/{model}"
 _ERRORS = {
     "400": "Malformed body: bad JSON, not an object, or invalid UTF-8",
+    "408": "Body not received within the client timeout; the connection is closed",
     "413": "Body larger than the configured limit",
     "415": "Unsupported content type",
     "422": "Invalid fields; every bad field is listed",

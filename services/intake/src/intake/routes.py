@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
@@ -35,6 +36,7 @@ class FormEndpoint:
     replies: IdempotencyCache[Accepted]
     max_body_bytes: int
     thank_you_url: str
+    client_timeout: float = 10.0
 
     async def submit(self, request: web.Request, form: FormKind) -> web.Response:
         request[SUBMISSION_ID] = submission_id = uuid4()
@@ -63,15 +65,26 @@ class FormEndpoint:
         return accepted_response(request, accepted.submission_id, self.thank_you_url)
 
     async def _body(self, request: web.Request) -> bytes:
-        too_large = ApiError.whole(413, f"body is larger than {self.max_body_bytes} bytes")
         if (request.content_length or 0) > self.max_body_bytes:
-            raise too_large
+            raise self._too_large()
         try:
             # The app's client_max_size makes read() stop at the limit, also
-            # for chunked bodies that announce no length.
-            return await request.read()
+            # for chunked bodies that announce no length. A client that sends
+            # its body slowly (or not at all) holds the connection only so long.
+            async with asyncio.timeout(self.client_timeout):
+                return await request.read()
         except web.HTTPRequestEntityTooLarge:
-            raise too_large from None
+            raise self._too_large() from None
+        except TimeoutError:
+            raise ApiError.whole(
+                408,
+                f"the body did not arrive within {self.client_timeout:g} seconds",
+                {"Connection": "close"},
+            ) from None
+
+    def _too_large(self) -> ApiError:
+        # Built only when needed: an error per request showed in the profile.
+        return ApiError.whole(413, f"body is larger than {self.max_body_bytes} bytes")
 
 
 def _idempotency_key(request: web.Request) -> str | None:

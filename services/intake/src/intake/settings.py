@@ -68,6 +68,14 @@ class IntakeSettings(ServiceSettings):
         ge=1,
         description="Retry-After seconds sent with a 503 when the broker is down",
     )
+    intake_client_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "seconds a client has to send its request headers, and again its body, before "
+            "the connection is closed (408 for a body); also how long an idle connection stays"
+        ),
+    )
     intake_shutdown_timeout: float = Field(
         default=30.0,
         gt=0,

@@ -18,7 +18,8 @@ from shared.broker import Broker, BrokerUnavailable
 from shared.codec import encode
 from shared.contracts import ClientMeta, Submission, submission_routing_key
 from shared.forms import FIELDS_BY_FORM, ContactFields, FormKind, ProfileFields
-from shared.topology import SUBMISSIONS_EXCHANGE
+from shared.prescreen import mentions_danger
+from shared.topology import PRIORITY_SUFFIX, SUBMISSIONS_EXCHANGE
 
 log = structlog.get_logger(__name__)
 
@@ -39,11 +40,21 @@ class SubmissionRequest:
     idempotency_key: str | None = None
 
 
+def routing_key_for(submission: Submission) -> str:
+    """`submission.<form>`, or `submission.<form>.priority` when the text mentions
+    danger, so it waits in the short `triage.priority` queue, never behind a flood.
+    Only the queue differs: triage classifies both the same way."""
+    key = submission_routing_key(submission)
+    fields = submission.fields
+    texts = (fields.message, getattr(fields, "subject", None))
+    return key + PRIORITY_SUFFIX if mentions_danger(texts) else key
+
+
 async def publish_submission(broker: Broker, submission: Submission, body: bytes) -> None:
     """Publish one encoded submission and wait for the confirm (or BrokerUnavailable)."""
     await broker.publish(
         SUBMISSIONS_EXCHANGE,
-        submission_routing_key(submission),
+        routing_key_for(submission),
         body,
         message_id=str(submission.id),
         headers={"schema_version": 1},
@@ -86,10 +97,15 @@ class SubmissionDesk:
             validated = _validate(request.form, without_blanks(fields))
         except ApiError as exc:
             if not tripped:
+                known = FIELDS_BY_FORM[request.form].model_fields
+                named = {str(e.field) for e in exc.errors}
                 log.info(
                     "submission.invalid",
                     submission_id=str(request.submission_id),
-                    bad_fields=sorted({str(e.field) for e in exc.errors}),
+                    # Only the form's own field names: an unknown name is client
+                    # text and may hold an address or a message.
+                    bad_fields=sorted(named.intersection(known)),
+                    unknown_fields=len(named.difference(known)),
                 )
                 raise
             # Honeypot filled AND invalid: answer like a success so a bot

@@ -17,6 +17,7 @@ from notifier.ledger import Ledger
 from notifier.routing_file import RoutingFileError, load_routing
 from notifier.scheduler import Scheduler
 from notifier.settings import NotifierSettings
+from shared import runtime
 from shared.logging import configure_logging
 
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         load_routing(settings.routing_file)  # fail fast, before touching anything
         if args.command == "serve":
-            asyncio.run(_serve(settings))
+            runtime.run(_serve(settings))  # uvloop where installed
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
         elif args.command == "digest":

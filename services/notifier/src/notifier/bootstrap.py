@@ -45,6 +45,7 @@ def build_senders(
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
             timeout=settings.smtp_timeout,
+            pool_size=settings.smtp_pool_size,
         )
     else:
         senders[Channel.EMAIL] = OutboxEmail(settings.outbox_dir, settings.mail_from)
@@ -117,6 +118,9 @@ class Service:
         await self.broker.close()
         await self.runner.cleanup()
         await self.session.close()
+        for sender in self.dispatcher.senders.values():
+            if isinstance(sender, SmtpEmail):
+                await sender.close()
         await self.dispatcher.ledger.close()
 
 

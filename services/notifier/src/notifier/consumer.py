@@ -47,14 +47,20 @@ class Consumer:
         self._prefetch, self._max_attempts = prefetch, max_attempts
         self._steps = len(retry_steps)
         self._channel: AbstractRobustChannel | None = None
+        self._in_hand: set[asyncio.Future[Outcome]] = set()
 
     async def start(self) -> None:
         self._channel = await self._broker.consuming_channel(self._prefetch)
-        queue = await self._channel.get_queue(self.queue, ensure=False)
+        # Declared (passively), not just looked up: only then does the robust
+        # channel consume from it again after a reconnect (a broker restart).
+        queue = await self._channel.get_queue(self.queue, ensure=True)
         await queue.consume(self.on_message)
         log.info("consumer.started", submission_id="-", queue=self.queue)
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 10.0) -> None:
+        # Alerts being sent finish first, so no ledger claim is left hanging.
+        if self._in_hand:
+            await asyncio.wait(set(self._in_hand), timeout=grace)
         if self._channel is not None and not self._channel.is_closed:
             await self._channel.close()
 
@@ -67,15 +73,26 @@ class Consumer:
             )
             await self._dead_letter(message, None, f"unreadable: {exc}")
             return
-        try:
-            outcome = await self._dispatcher.handle(result)
-        except Exception as exc:  # database or provider blip: retry, never drop
-            log.exception("result.handle_failed", submission_id=str(result.submission_id))
-            outcome = Outcome(False, reason=f"{type(exc).__name__}")
+        # Shielded: a lost broker connection cancels this callback, and a
+        # dispatch cut between its ledger claim and its finish would leave the
+        # claim to run out its lease (alerts minutes late), or, cut after the
+        # send, send again when it does. Finished, the claim is recorded and
+        # the redelivered message finds it done.
+        handling = asyncio.ensure_future(self._dispatch(result))
+        self._in_hand.add(handling)
+        handling.add_done_callback(self._in_hand.discard)
+        outcome = await asyncio.shield(handling)
         if outcome.ok:
             await message.ack()
             return
         await self._retry_or_give_up(message, result, outcome)
+
+    async def _dispatch(self, result: TriageResult) -> Outcome:
+        try:
+            return await self._dispatcher.handle(result)
+        except Exception as exc:  # database or provider blip: retry, never drop
+            log.exception("result.handle_failed", submission_id=str(result.submission_id))
+            return Outcome(False, reason=f"{type(exc).__name__}")
 
     async def _retry_or_give_up(
         self, message: AbstractIncomingMessage, result: TriageResult, outcome: Outcome

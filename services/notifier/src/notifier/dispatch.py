@@ -65,8 +65,43 @@ class Dispatcher:
             self.metrics.spam.inc()
             log.info("result.spam_counted", submission_id=str(result.submission_id))
             return OK
-        await self.ledger.record_result(result)
-        outcomes = await asyncio.gather(*(self.deliver(result, a) for a in plan.alerts))
+        # The same decisions as `deliver` makes for each alert, but the ledger work
+        # of the whole result (record, park, claim) is one round-trip, plus one
+        # for the throttle counts when a limit applies.
+        parks: list[tuple[Alert, str]] = []
+        claims: list[Alert] = []
+        later: list[Alert] = []  # a second alert for the same ledger key: one at a time
+        keys: set[tuple[str, Channel]] = set()
+        sendable = [a for a in plan.alerts if a.mode is Mode.SEND and a.channel in self.senders]
+        allowed = await self._may_send_all(result, sendable)
+        for alert in plan.alerts:
+            key = (alert.recipient, alert.channel)
+            if key in keys:
+                later.append(alert)
+                continue
+            if alert.mode is not Mode.SEND:
+                parks.append((alert, "digest" if alert.mode is Mode.DIGEST else "held"))
+            elif alert.channel not in self.senders:
+                self._channel_off(result, alert)
+                continue
+            elif not allowed.get(alert, True):
+                parks.append((alert, "throttled"))
+            else:
+                claims.append(alert)
+            keys.add(key)
+        claimed = await self.ledger.record_and_claim(result, claims, parks)
+        for alert, status in parks:
+            self._count(result, alert.channel, status)
+        outcomes = list(
+            await asyncio.gather(
+                *(
+                    self._send_claimed(result, alert, claim, delivery_id)
+                    for alert, (claim, delivery_id) in zip(claims, claimed, strict=True)
+                )
+            )
+        )
+        for alert in later:
+            outcomes.append(await self.deliver(result, alert))
         return combine(outcomes)
 
     async def deliver(self, result: TriageResult, alert: Alert) -> Outcome:
@@ -76,17 +111,18 @@ class Dispatcher:
             self._count(result, alert.channel, status)
             return OK
         if alert.channel not in self.senders:
-            log.warning(
-                "alert.channel_off",
-                submission_id=str(result.submission_id),
-                channel=alert.channel.value,
-            )
+            self._channel_off(result, alert)
             return OK
         if alert.purpose is Purpose.STAFF and not await self._may_send(result, alert):
             await self.ledger.park(result, alert, "throttled")
             self._count(result, alert.channel, "throttled")
             return OK
         claim, delivery_id = await self.ledger.claim(result, alert)
+        return await self._send_claimed(result, alert, claim, delivery_id)
+
+    async def _send_claimed(
+        self, result: TriageResult, alert: Alert, claim: Claim, delivery_id: int | None
+    ) -> Outcome:
         if claim is not Claim.TAKEN or delivery_id is None:
             return OK if claim is Claim.DONE else Outcome(False, reason="claimed elsewhere")
         notice = ack_notice(result) if alert.purpose is Purpose.ACK else staff_notice(result)
@@ -108,12 +144,39 @@ class Dispatcher:
         return outcome
 
     async def _may_send(self, result: TriageResult, alert: Alert) -> bool:
-        limit = self.config.throttle.get(alert.channel)
-        if limit is None or result.urgency is Urgency.EMERGENCY:
-            return True
-        since = self.clock() - timedelta(minutes=limit.window_minutes)
-        sent = await self.ledger.sent_in_window(alert.recipient, alert.channel.value, since)
-        return may_send(limit, result.urgency, sent)
+        return (await self._may_send_all(result, [alert])).get(alert, True)
+
+    async def _may_send_all(
+        self, result: TriageResult, alerts: Sequence[Alert]
+    ) -> dict[Alert, bool]:
+        """Throttle decisions for staff alerts with a limit (one round-trip); the
+        alerts missing from the answer may be sent."""
+        if result.urgency is Urgency.EMERGENCY:
+            return {}
+        now = self.clock()
+        limited = [
+            (alert, limit)
+            for alert in alerts
+            if alert.purpose is Purpose.STAFF
+            and (limit := self.config.throttle.get(alert.channel)) is not None
+        ]
+        if not limited:
+            return {}
+        counts = await self.ledger.sent_in_windows(
+            [
+                (
+                    alert.recipient,
+                    alert.channel.value,
+                    now - timedelta(minutes=limit.window_minutes),
+                    limit.limit,  # counting further cannot change the decision
+                )
+                for alert, limit in limited
+            ]
+        )
+        return {
+            alert: may_send(limit, result.urgency, sent)
+            for (alert, limit), sent in zip(limited, counts, strict=True)
+        }
 
     async def send(
         self,
@@ -157,6 +220,13 @@ class Dispatcher:
             await sender.send(self.ops_email, notice, status_callback=None)
         except DeliveryFailed as exc:
             log.error("ops.alert_failed", submission_id=message_id, error=str(exc))
+
+    def _channel_off(self, result: TriageResult, alert: Alert) -> None:
+        log.warning(
+            "alert.channel_off",
+            submission_id=str(result.submission_id),
+            channel=alert.channel.value,
+        )
 
     def _count(self, result: TriageResult, channel: Channel, status: str) -> None:
         self.metrics.alerts.labels(channel.value, status).inc()

@@ -8,7 +8,7 @@ finished (crash mid-send) can be taken again once its lease has run out.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,16 +46,64 @@ class Row:
     fallback: str | None
 
 
-_CLAIM = """
-INSERT INTO deliveries AS d
-    (submission_id, recipient, channel, address, urgency, purpose, status, fallback,
-     attempts, lease_until)
-VALUES ($1, $2, $3, $4, $5, $6, 'claimed', $7, 1, now() + $8::interval)
-ON CONFLICT (submission_id, recipient, channel) DO UPDATE
-    SET status = 'claimed', attempts = d.attempts + 1, lease_until = EXCLUDED.lease_until,
-        address = EXCLUDED.address, updated_at = now()
-    WHERE d.status = ANY($9::text[]) OR (d.status = 'claimed' AND d.lease_until < now())
-RETURNING id
+# Upsert of one claimed delivery: a new row, or a retryable row / a lapsed lease
+# taken over. Rows come from unnest(recipient, channel, address, purpose, fallback).
+_CLAIM_ROWS = """
+    INSERT INTO deliveries AS d
+        (submission_id, recipient, channel, address, urgency, purpose, status, fallback,
+         attempts, lease_until)
+    SELECT $1, a.recipient, a.channel, a.address, $2, a.purpose, 'claimed', a.fallback,
+           1, now() + $3::interval
+    FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+        AS a(recipient, channel, address, purpose, fallback)
+    ON CONFLICT (submission_id, recipient, channel) DO UPDATE
+        SET status = 'claimed', attempts = d.attempts + 1, lease_until = EXCLUDED.lease_until,
+            address = EXCLUDED.address, updated_at = now()
+        WHERE d.status = ANY($9::text[]) OR (d.status = 'claimed' AND d.lease_until < now())
+    RETURNING id, recipient, channel
+"""
+
+# One alert: the claim and its 'claimed' audit event in one statement.
+_CLAIM = f"""
+WITH claimed AS ({_CLAIM_ROWS}),
+event AS (
+    INSERT INTO delivery_events (delivery_id, status) SELECT id, 'claimed' FROM claimed
+)
+SELECT id FROM claimed
+"""
+
+# A whole result at once: the result row, the parked alerts (held, throttled,
+# digest), the claims and their audit events; one statement, one round-trip,
+# atomic. The foreign keys are checked at the end of the statement, when the
+# result row exists.
+_RECORD_AND_CLAIM = f"""
+WITH result AS (
+    INSERT INTO results (submission_id, urgency, topic, body) VALUES ($1, $2, $10, $11)
+    ON CONFLICT (submission_id) DO NOTHING
+),
+parked AS (
+    INSERT INTO deliveries
+        (submission_id, recipient, channel, address, urgency, purpose, status, fallback)
+    SELECT $1, p.recipient, p.channel, p.address, $2, p.purpose, p.status, NULL
+    FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+        AS p(recipient, channel, address, purpose, status)
+    ON CONFLICT (submission_id, recipient, channel) DO NOTHING
+),
+claimed AS ({_CLAIM_ROWS}),
+event AS (
+    INSERT INTO delivery_events (delivery_id, status) SELECT id, 'claimed' FROM claimed
+)
+SELECT id, recipient, channel FROM claimed
+"""
+
+# The same count for each row of a key list (k): used as a scalar subquery.
+_SENT_IN_WINDOW_SUB = """
+SELECT count(*) FROM (
+    SELECT DISTINCT provider_id FROM deliveries
+    WHERE recipient = k.recipient AND channel = k.channel AND sent_at >= k.since
+        AND provider_id IS NOT NULL
+    LIMIT k.cap
+) AS sent
 """
 
 _PARK = """
@@ -63,6 +111,28 @@ INSERT INTO deliveries
     (submission_id, recipient, channel, address, urgency, purpose, status, fallback)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (submission_id, recipient, channel) DO NOTHING
+"""
+
+# The outcome and one audit event per row, atomically (a single statement).
+_FINISH = """
+WITH updated AS (
+    UPDATE deliveries SET status = $2, provider_id = COALESCE($3, provider_id),
+        error = $4, lease_until = NULL, updated_at = now(), sent_at = COALESCE($5, sent_at)
+    WHERE id = ANY($1)
+)
+INSERT INTO delivery_events (delivery_id, status, provider_id, error)
+SELECT i, $2, $3, $4 FROM unnest($1::bigint[]) WITH ORDINALITY AS e(i, n) ORDER BY n
+"""
+
+# Messages (a bundle counts once) sent to one recipient on one channel since $3,
+# counted only up to $4 (the throttle limit: every caller compares with it), so
+# the scan stops early on a busy inbox. Served by deliveries_sent_window.
+_SENT_IN_WINDOW = """
+SELECT count(*) FROM (
+    SELECT DISTINCT provider_id FROM deliveries
+    WHERE recipient = $1 AND channel = $2 AND sent_at >= $3 AND provider_id IS NOT NULL
+    LIMIT $4
+) AS sent
 """
 
 _ROW = "id, submission_id, recipient, channel, address, urgency, status, fallback"
@@ -75,7 +145,8 @@ class Ledger:
 
     @classmethod
     async def connect(cls, url: str, lease: timedelta) -> Ledger:
-        return cls(await asyncpg.create_pool(url, min_size=1, max_size=10), lease)
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=10, reset=_keep_session)
+        return cls(pool, lease)
 
     async def close(self) -> None:
         await self._pool.close()
@@ -104,22 +175,15 @@ class Ledger:
         return {r["submission_id"]: decode(TriageResult, r["body"].encode()) for r in rows}
 
     async def claim(self, result: TriageResult, alert: Alert) -> tuple[Claim, int | None]:
-        fallback = alert.fallback.recipient if alert.fallback else None
         async with self._pool.acquire() as conn:
             new_id = await conn.fetchval(
                 _CLAIM,
                 result.submission_id,
-                alert.recipient,
-                alert.channel.value,
-                alert.address,
                 result.urgency.value,
-                alert.purpose.value,
-                fallback,
                 self._lease,
-                list(RETRYABLE),
+                *_claim_args([alert]),
             )
             if new_id is not None:
-                await _event(conn, new_id, "claimed", None, None)
                 return Claim.TAKEN, new_id
             status = await conn.fetchval(
                 "SELECT status FROM deliveries"
@@ -129,6 +193,51 @@ class Ledger:
                 alert.channel.value,
             )
         return (Claim.BUSY if status == "claimed" else Claim.DONE), None
+
+    async def record_and_claim(
+        self,
+        result: TriageResult,
+        claims: Sequence[Alert],
+        parks: Sequence[tuple[Alert, str]] = (),
+    ) -> list[tuple[Claim, int | None]]:
+        """`record_result`, `park` for each of `parks` and `claim` for each of `claims`
+        in one statement; one (Claim, id) per claim, in order. Each alert must have
+        its own (recipient, channel)."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                _RECORD_AND_CLAIM,
+                result.submission_id,
+                result.urgency.value,
+                self._lease,
+                *_claim_args(claims),
+                result.topic.value,
+                encode(result).decode(),
+                [a.recipient for a, _ in parks],
+                [a.channel.value for a, _ in parks],
+                [a.address for a, _ in parks],
+                [a.purpose.value for a, _ in parks],
+                [status for _, status in parks],
+            )
+            taken = {(r["recipient"], r["channel"]): int(r["id"]) for r in rows}
+            statuses: dict[tuple[str, str], str] = {}
+            if len(taken) < len(claims):  # a redelivery, or another replica's live claim
+                statuses = {
+                    (r["recipient"], r["channel"]): r["status"]
+                    for r in await conn.fetch(
+                        "SELECT recipient, channel, status FROM deliveries"
+                        " WHERE submission_id = $1",
+                        result.submission_id,
+                    )
+                }
+        out: list[tuple[Claim, int | None]] = []
+        for alert in claims:
+            key = (alert.recipient, alert.channel.value)
+            if key in taken:
+                out.append((Claim.TAKEN, taken[key]))
+            else:
+                busy = statuses.get(key) == "claimed"
+                out.append((Claim.BUSY if busy else Claim.DONE, None))
+        return out
 
     async def park(self, result: TriageResult, alert: Alert, status: str) -> None:
         """Record an alert that waits: held (quiet hours), throttled, or digest."""
@@ -154,30 +263,32 @@ class Ledger:
         sent_at: datetime | None = None,
     ) -> None:
         """Record an outcome; `sent_at` (the service clock) counts toward throttles."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "UPDATE deliveries SET status = $2, provider_id = COALESCE($3, provider_id),"
-                " error = $4, lease_until = NULL, updated_at = now(),"
-                " sent_at = COALESCE($5, sent_at) WHERE id = ANY($1)",
-                ids,
-                status,
-                provider_id,
-                error,
-                sent_at,
-            )
-            for delivery_id in ids:
-                await _event(conn, delivery_id, status, provider_id, error)
+        await self._pool.execute(_FINISH, ids, status, provider_id, error, sent_at)
 
-    async def sent_in_window(self, recipient: str, channel: str, since: datetime) -> int:
-        """Messages (a bundle counts once) sent to one recipient on one channel."""
-        count = await self._pool.fetchval(
-            "SELECT count(DISTINCT provider_id) FROM deliveries"
-            " WHERE recipient = $1 AND channel = $2 AND sent_at >= $3",
-            recipient,
-            channel,
-            since,
-        )
+    async def sent_in_window(
+        self, recipient: str, channel: str, since: datetime, cap: int | None = None
+    ) -> int:
+        """Messages (a bundle counts once) sent to one recipient on one channel;
+        counted up to `cap` at most (None: all), enough to compare with a limit."""
+        count = await self._pool.fetchval(_SENT_IN_WINDOW, recipient, channel, since, cap)
         return int(count or 0)
+
+    async def sent_in_windows(
+        self, keys: Sequence[tuple[str, str, datetime, int | None]]
+    ) -> list[int]:
+        """`sent_in_window` for several (recipient, channel, since, cap) in one round-trip."""
+        if len(keys) == 1:
+            return [await self.sent_in_window(*keys[0])]
+        rows = await self._pool.fetch(
+            f"SELECT k.n, ({_SENT_IN_WINDOW_SUB}) AS sent"
+            " FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])"
+            " WITH ORDINALITY AS k(recipient, channel, since, cap, n) ORDER BY k.n",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+            [k[3] for k in keys],
+        )
+        return [int(r["sent"] or 0) for r in rows]
 
     async def waiting(self) -> list[Row]:
         rows = await self._pool.fetch(
@@ -227,26 +338,45 @@ class Ledger:
     async def exclusive(self, key: int) -> AsyncIterator[bool]:
         """Hold a session advisory lock while the block runs; yields False if taken."""
         async with self._pool.acquire() as conn:
-            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            released = False
             try:
-                yield got
+                got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+                try:
+                    yield got
+                finally:
+                    if got:
+                        await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                    released = True
             finally:
-                if got:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                if not released:
+                    conn.terminate()  # a lock we may hold goes with the session (_keep_session)
 
     async def migrate(self) -> list[str]:
         async with self._pool.acquire() as conn:
-            return await migrate(conn)
+            try:
+                return await migrate(conn)
+            except BaseException:
+                conn.terminate()  # it may still hold the migration lock (_keep_session)
+                raise
 
 
-async def _event(
-    conn: Any, delivery_id: int, status: str, pid: str | None, err: str | None
-) -> None:
-    await conn.execute(
-        "INSERT INTO delivery_events (delivery_id, status, provider_id, error)"
-        " VALUES ($1, $2, $3, $4)",
-        delivery_id,
-        status,
-        pid,
-        err,
+async def _keep_session(connection: Any) -> None:
+    """The pool's release step instead of asyncpg's default reset query
+    (advisory unlock all, CLOSE ALL, UNLISTEN *, RESET ALL), which costs a
+    round-trip on every release, as many as the ledger's own statements. An open
+    transaction is still rolled back by asyncpg before this runs. The ledger
+    never SETs, LISTENs or declares cursors, and releases its session advisory
+    locks itself: `exclusive` and `migrate` terminate a connection that might
+    still hold one."""
+
+
+def _claim_args(alerts: Sequence[Alert]) -> tuple[Any, ...]:
+    """$4..$9 of a claim: the alerts as columns, then the statuses a claim may take over."""
+    return (
+        [a.recipient for a in alerts],
+        [a.channel.value for a in alerts],
+        [a.address for a in alerts],
+        [a.purpose.value for a in alerts],
+        [a.fallback.recipient if a.fallback else None for a in alerts],
+        list(RETRYABLE),
     )

@@ -29,6 +29,9 @@ class NotifierSettings(ServiceSettings):
     smtp_password: str = Field(default="", description="SMTP password")
     smtp_starttls: bool = Field(default=False, description="upgrade the SMTP link with STARTTLS")
     smtp_timeout: float = Field(default=15.0, gt=0, description="seconds per SMTP exchange")
+    smtp_pool_size: int = Field(
+        default=4, ge=1, description="SMTP sessions kept open and reused, at most"
+    )
     mail_from: str = Field(
         default="Inquiry alerts <alerts@localhost>", description="From address of every email"
     )

@@ -14,6 +14,7 @@ from shared import runtime
 from shared.broker import Broker
 from shared.health import add_health_routes, start_site
 from shared.logging import configure_logging
+from shared.topology import TRIAGE_PRIORITY_QUEUE
 from triage.engine import Classifier, load_classifier
 from triage.metrics import TriageMetrics
 from triage.rules import RuleFileError
@@ -31,6 +32,9 @@ async def run(settings: TriageSettings, classifier: Classifier) -> None:
         client_name="triage",
     )
     worker = TriageWorker(broker, classifier, metrics)
+    # Its own channel and consumer: what the intake's pre-screen flagged never
+    # waits behind a backlog in the main queue.
+    priority = TriageWorker(broker, classifier, metrics, queue=TRIAGE_PRIORITY_QUEUE)
     app = web.Application()
     add_health_routes(app, lambda: broker.ready, metrics.registry)
     runner = await start_site(app, settings.triage_http_host, settings.triage_http_port)
@@ -39,12 +43,15 @@ async def run(settings: TriageSettings, classifier: Classifier) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     broker.start()
-    starting = asyncio.create_task(worker.start(settings.triage_prefetch))
+    starting = asyncio.create_task(_start(settings.triage_prefetch, priority, worker))
     log.info("triage.started", ruleset=classifier.version, port=settings.triage_http_port)
     await stopping.wait()
     log.info("triage.stopping")
     if starting.done():
-        await worker.stop(settings.triage_shutdown_grace)
+        await asyncio.gather(
+            worker.stop(settings.triage_shutdown_grace),
+            priority.stop(settings.triage_shutdown_grace),
+        )
     else:
         starting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -52,6 +59,11 @@ async def run(settings: TriageSettings, classifier: Classifier) -> None:
     await broker.close()
     await runner.cleanup()
     log.info("triage.stopped")
+
+
+async def _start(prefetch: int, *workers: TriageWorker) -> None:
+    for worker in workers:
+        await worker.start(prefetch)
 
 
 def serve() -> None:

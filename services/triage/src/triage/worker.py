@@ -10,7 +10,7 @@ import asyncio
 import time
 
 import structlog
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel
 
 from shared.broker import Broker, BrokerUnavailable, dead_letter, header_int
 from shared.codec import ContractError, decode, encode
@@ -83,13 +83,18 @@ class TriageWorker:
         self._queue = queue
         self._retry_backoff = retry_backoff
         self._channel: AbstractRobustChannel | None = None
+        self._consuming: AbstractQueue | None = None
         self._consumer_tag: str | None = None
         self._in_hand: set[asyncio.Task[None]] = set()
 
     async def start(self, prefetch: int) -> None:
         self._channel = await self._broker.consuming_channel(prefetch)
-        queue = await self._channel.get_queue(self._queue, ensure=False)
-        self._consumer_tag = await queue.consume(self._on_message)
+        # Declared (passively) rather than looked up: only a declared queue is
+        # registered with the robust channel, which consumes from it again after
+        # a reconnect. With get_queue(ensure=False) a broker restart silently
+        # ended consumption for good.
+        self._consuming = await self._channel.get_queue(self._queue, ensure=True)
+        self._consumer_tag = await self._consuming.consume(self._on_message)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
@@ -158,9 +163,8 @@ class TriageWorker:
 
     async def stop(self, grace: float) -> None:
         """Stop taking messages, finish those in hand, then let go of the rest."""
-        if self._channel is not None and self._consumer_tag is not None:
-            queue = await self._channel.get_queue(self._queue, ensure=False)
-            await queue.cancel(self._consumer_tag)
+        if self._consuming is not None and self._consumer_tag is not None:
+            await self._consuming.cancel(self._consumer_tag)
         if self._in_hand:
             await asyncio.wait(set(self._in_hand), timeout=grace)
         if self._channel is not None:

@@ -1,10 +1,22 @@
 """Email: SMTP through aiosmtplib, or .eml files in an outbox folder when no
-SMTP server is configured (local runs)."""
+SMTP server is configured (local runs).
+
+SMTP sessions are kept open and reused from a small bounded pool: a new
+session per email (connect, EHLO, optional STARTTLS and login, QUIT) cost
+more than the email itself. A pooled session that the server has closed (idle
+timeout, restart) is noticed before use, or by a NOOP after a quiet spell, and
+replaced; a send that finds its reused session dead is tried once more on a
+fresh one. Every other failure is a `DeliveryFailed` as before.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 import uuid
+from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -14,16 +26,67 @@ import aiosmtplib
 from notifier.channels import DeliveryFailed
 from notifier.rendering import Notice, one_line
 
+# A session idle longer than this is checked with a NOOP before it carries mail.
+IDLE_CHECK_SECONDS = 10.0
+# Sessions idle longer than this are closed rather than reused (servers commonly
+# drop idle clients after a few minutes; RFC 5321 asks them to wait 5).
+MAX_IDLE_SECONDS = 120.0
+
+_DEAD_SESSION = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
+
+
+class _ReusedHeaderClasses(HeaderRegistry):
+    """The standard registry creates a new header class (`type(...)`) on every
+    lookup, a quarter of the notifier's time per email under load; this one
+    creates each once. The headers themselves are the standard ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+    def map_to_type(self, name: str, cls: type[BaseHeader]) -> None:
+        super().map_to_type(name, cls)
+        self._made.clear()
+
+
+# policy.default (what EmailMessage() uses) with the header classes reused.
+EMAIL_POLICY = policy.default.clone(header_factory=_ReusedHeaderClasses())
+
+
+# Parsed From/To headers by value: the same few addresses (the sender, the
+# staff and team inboxes) come again and again, and parsing an address header
+# is the dearest part of building an email. Header objects are immutable and
+# EmailMessage takes one as it is. Bounded: submitter addresses are not reused.
+_HEADERS: dict[tuple[str, str], BaseHeader] = {}
+_HEADERS_MAX = 256
+
+
+def _header(name: str, value: str) -> BaseHeader | str:
+    key = (name, value)
+    found = _HEADERS.get(key)
+    if found is None:
+        found = EMAIL_POLICY.header_factory(name, value)
+        if len(_HEADERS) < _HEADERS_MAX:
+            _HEADERS[key] = found
+    return found
+
 
 def build_email(notice: Notice, to: str, sender: str) -> EmailMessage:
     """Headers go through the email library, which refuses CR/LF in any value."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
+    message = EmailMessage(policy=EMAIL_POLICY)
+    message["From"] = _header("From", sender)
+    message["To"] = _header("To", to)
     message["Subject"] = one_line(notice.subject, 200)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="notifier.local")
-    message["Auto-Submitted"] = "auto-generated"
+    message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
     message.set_content(notice.text)
     message.add_alternative(notice.html, subtype="html")
     return message
@@ -40,28 +103,103 @@ class SmtpEmail:
         password: str = "",
         starttls: bool = False,
         timeout: float = 15.0,
+        pool_size: int = 4,
     ) -> None:
         self._host, self._port, self._sender = host, port, sender
         self._username, self._password = username, password
         self._starttls, self._timeout = starttls, timeout
+        self._local_hostname: str | None = None  # the EHLO name: looked up once, then reused
+        self._slots = asyncio.Semaphore(pool_size)
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # (session, idle since)
+        self._closed = False
 
     async def send(self, address: str, notice: Notice, *, status_callback: str | None) -> str:
         message = build_email(notice, address, self._sender)
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self._host,
-                port=self._port,
-                username=self._username or None,
-                password=self._password or None,
-                start_tls=self._starttls,
-                timeout=self._timeout,
-            )
+            async with self._slots:
+                await self._deliver(message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise DeliveryFailed(f"recipient refused: {exc.recipients}", permanent=True) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise DeliveryFailed(f"smtp: {type(exc).__name__}") from exc
         return str(message["Message-ID"])
+
+    async def close(self) -> None:
+        """QUIT every idle session; sessions in use are closed when handed back."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for client, _ in idle:
+            await self._quit(client)
+
+    async def _deliver(self, message: EmailMessage) -> None:
+        client, reused = await self._session()
+        try:
+            try:
+                await client.send_message(message)
+            except _DEAD_SESSION:
+                if not reused:
+                    raise
+                # The server closed a pooled session (idle timeout, restart)
+                # under us: once more on a fresh one.
+                self._discard(client)
+                client = await self._connect()
+                await client.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused:
+            self._release(client)  # the session itself is fine (the envelope was reset)
+            raise
+        except BaseException:
+            self._discard(client)  # unknown state: never hand it to the next email
+            raise
+        self._release(client)
+
+    async def _session(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """A live pooled session (True) or a new one (False)."""
+        now = time.monotonic()
+        while self._idle:
+            client, since = self._idle.pop()  # the most recently used: least likely dropped
+            if not client.is_connected or now - since > MAX_IDLE_SECONDS:
+                self._discard(client)
+                continue
+            if now - since > IDLE_CHECK_SECONDS:
+                try:
+                    await client.noop()
+                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                    self._discard(client)
+                    continue
+            return client, True
+        return await self._connect(), False
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            username=self._username or None,
+            password=self._password or None,
+            start_tls=self._starttls,
+            timeout=self._timeout,
+            local_hostname=self._local_hostname,
+        )
+        await client.connect()
+        self._local_hostname = client.local_hostname
+        return client
+
+    def _release(self, client: aiosmtplib.SMTP) -> None:
+        if self._closed or not client.is_connected:
+            self._discard(client)
+        else:
+            self._idle.append((client, time.monotonic()))
+
+    def _discard(self, client: aiosmtplib.SMTP) -> None:
+        with contextlib.suppress(Exception):
+            client.close()
+
+    async def _quit(self, client: aiosmtplib.SMTP) -> None:
+        try:
+            await client.quit(timeout=min(self._timeout, 2.0))
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            pass
+        finally:
+            self._discard(client)
 
 
 class OutboxEmail:

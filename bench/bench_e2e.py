@@ -1,0 +1,298 @@
+"""End to end: POST to the alert email handed to the SMTP server, under paced load.
+
+Starts intake, triage (--triage N workers) and the notifier as processes on
+their own vhost and database, with a real SMTP server (aiosmtpd, in its own
+process: bench/smtp_sink.py; `--sink thread` puts it back in this process, as
+the first measurements had it) and the Twilio stand-in in this process.
+Sends routine questions (they route to a team inbox email) open-loop at each
+rate for --seconds, and matches every email received to its POST by submission
+id: latency = time the SMTP handler got the message - time the POST was sent.
+Also prints each service's resident memory (VmRSS) idle and at the end of each
+load step.
+
+Targets (2 cores): p99 < 50 ms at 200/s, p99 < 250 ms at 500/s.
+Run: uv run python bench/bench_e2e.py [--rates 200 500] [--seconds 15] [--triage 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import _common as c
+import aiohttp
+from aiosmtpd.controller import Controller
+
+from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
+
+UUID_RE = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+QUESTION = (
+    "Can you help us find a physical therapist who has worked with ALS patients near "
+    "Denver? My mother was diagnosed last year. Thank you."
+)
+
+
+@dataclass
+class TimingInbox:
+    """aiosmtpd handler: the time each message arrived, by the ids it mentions."""
+
+    received: dict[str, float] = field(default_factory=dict)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        now = time.perf_counter()
+        for found in UUID_RE.findall(envelope.content):
+            self.received.setdefault(found.decode(), now)
+        return "250 OK"
+
+
+async def load_step(
+    url: str, rate: int, seconds: float, inbox: TimingInbox, wait: float
+) -> dict[str, float]:
+    sent: dict[str, float] = {}
+    failures = 0
+    connector = aiohttp.TCPConnector(limit=512)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(i: int) -> None:
+            nonlocal failures
+            fields = {
+                "name": f"Sam {i}",
+                "email": f"sam{i}@example.org",
+                "message": QUESTION,
+            }
+            started = time.perf_counter()
+            try:
+                async with session.post(url, json=fields) as answer:
+                    body = await answer.json()
+                    if answer.status != 202:
+                        failures += 1
+                        return
+                    sent[body["id"]] = started
+            except aiohttp.ClientError:
+                failures += 1
+
+        total = int(rate * seconds)
+        t0 = time.perf_counter()
+        tasks = []
+        for i in range(total):
+            delay = t0 + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+        actual_rate = total / (time.perf_counter() - t0)
+    deadline = time.perf_counter() + wait
+    while time.perf_counter() < deadline:
+        if all(k in inbox.received for k in sent):
+            break
+        await asyncio.sleep(0.1)
+    latencies = [(inbox.received[k] - t) * 1000 for k, t in sent.items() if k in inbox.received]
+    return {
+        "sent": float(len(sent)),
+        "failed": float(failures),
+        "rate": actual_rate,
+        "delivered": float(len(latencies)),
+        "p50": c.percentile(latencies, 50),
+        "p99": c.percentile(latencies, 99),
+        "max": max(latencies) if latencies else float("nan"),
+    }
+
+
+async def start_sink(
+    inbox: TimingInbox,
+) -> tuple[asyncio.subprocess.Process, int, asyncio.Task[None]]:
+    """bench/smtp_sink.py in its own process; its arrival times fill `inbox`."""
+    sink = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).with_name("smtp_sink.py")),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert sink.stdout is not None
+    stdout = sink.stdout
+    first = (await asyncio.wait_for(stdout.readline(), 30)).split()
+    if first[:1] != [b"READY"]:
+        raise RuntimeError(f"SMTP sink did not start: {first!r}")
+
+    async def read() -> None:
+        async for line in stdout:
+            sid, at = line.split()
+            inbox.received.setdefault(sid.decode(), float(at))
+
+    return sink, int(first[1]), asyncio.create_task(read())
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    work = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    vhost, url = c.create_vhost("bench-e2e")
+    db_name, db_url = await c.create_database("bench_e2e")
+    inbox = TimingInbox()
+    controller: Controller | None = None
+    if args.sink == "thread":
+        smtp_port = c.free_port()
+        controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+    else:
+        sink, smtp_port, reader = await start_sink(inbox)
+    phone = TwilioStandIn()
+    await phone.start()
+    base = {
+        "RABBITMQ_URL": url,
+        "DATABASE_URL": db_url,
+        "LOG_FORMAT": "json",
+        "INTAKE_RATE_LIMIT_PER_MINUTE": "100000000",
+        "INTAKE_RATE_LIMIT_BURST": "1000000",
+        "INTAKE_SPOOL_DIR": str(work / "spool"),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "MAIL_FROM": "alerts@example.org",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE": phone.base_url,
+        "ROUTING_FILE": str(c.routing_file(work)),
+        "OPS_EMAIL": "ops@example.org",
+        **dict(item.split("=", 1) for item in args.env),
+    }
+    intake_port, notifier_port = c.free_port(), c.free_port()
+    procs = [c.service("intake", {**base, "INTAKE_PORT": str(intake_port)}, work)]
+    triage_ports = [c.free_port() for _ in range(args.triage)]
+    procs += [
+        c.service("triage", {**base, "TRIAGE_HTTP_PORT": str(port)}, work, index)
+        for index, port in enumerate(triage_ports)
+    ]
+    notifier_url = f"http://127.0.0.1:{notifier_port}"
+    procs.append(
+        c.service(
+            "notifier",
+            {**base, "NOTIFIER_PORT": str(notifier_port), "PUBLIC_BASE_URL": notifier_url},
+            work,
+        )
+    )
+    results: dict[int, dict[str, float]] = {}
+    rss: dict[str, dict[str, float]] = {}
+    try:
+        with c.processes(*procs):
+            c.wait_http(f"http://127.0.0.1:{intake_port}/readyz", procs[0])
+            for port, proc in zip(triage_ports, procs[1:-1], strict=True):
+                c.wait_http(f"http://127.0.0.1:{port}/readyz", proc)
+            c.wait_http(f"{notifier_url}/readyz", procs[-1])
+            form_url = f"http://127.0.0.1:{intake_port}/v1/forms/contact"
+            # Warm-up: first connections, caches, the ledger's first rows.
+            await load_step(form_url, 50, 2, inbox, 10)
+            await asyncio.sleep(1)
+            rss["idle"] = {f"{p.name}-{i}": c.rss_mib(p.pid) for i, p in enumerate(procs)}
+            for rate in args.rates:
+                cpu0 = {f"{p.name}-{i}": c.cpu_seconds(p.pid) for i, p in enumerate(procs)}
+                spies = []
+                if args.profile:
+                    for i, p in enumerate(procs):
+                        out = c.ROOT / "bench" / "profiles" / f"e2e-{rate}-{p.name}-{i}.json"
+                        out.parent.mkdir(exist_ok=True)
+                        spies.append(
+                            subprocess.Popen(  # noqa: ASYNC220
+                                [
+                                    c.py_spy(),
+                                    "record",
+                                    "--pid",
+                                    str(p.pid),
+                                    "--duration",
+                                    str(int(args.seconds)),
+                                    "--rate",
+                                    "200",
+                                    "--format",
+                                    "speedscope",
+                                    "-o",
+                                    str(out),
+                                    "--nonblocking",
+                                ],
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                            )
+                        )
+                started = time.perf_counter()
+                results[rate] = await load_step(form_url, rate, args.seconds, inbox, 30)
+                wall = time.perf_counter() - started
+                for spy in spies:
+                    spy.wait(60)
+                cpu = {k: c.cpu_seconds(p.pid) - cpu0[k] for k, p in zip(cpu0, procs, strict=True)}
+                print(
+                    "  CPU share while sending and draining: "
+                    + "  ".join(f"{k} {v / wall:.0%}" for k, v in cpu.items())
+                )
+                emails = max(results[rate]["delivered"], 1.0)
+                print(
+                    "  CPU ms per email: "
+                    + "  ".join(f"{k} {v * 1000 / emails:.2f}" for k, v in cpu.items())
+                    + f"  (load average {os.getloadavg()[0]:.1f})"
+                )
+                for k, v in cpu.items():
+                    c.figure(f"e2e {rate}/s CPU per email {k}", v * 1000 / emails, "ms")
+                rss[f"{rate}/s"] = {f"{p.name}-{i}": c.rss_mib(p.pid) for i, p in enumerate(procs)}
+                r = results[rate]
+                print(
+                    f"{rate}/s (sent at {r['rate']:.0f}/s): {r['delivered']:.0f}/{r['sent']:.0f} "
+                    f"emails, {r['failed']:.0f} failed POSTs; POST -> SMTP p50 {r['p50']:.1f} ms, "
+                    f"p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms",
+                    flush=True,
+                )
+                await asyncio.sleep(2)
+    finally:
+        await phone.stop()
+        if controller is not None:
+            controller.stop()
+        else:
+            sink.terminate()
+            await sink.wait()
+            reader.cancel()
+        c.delete_vhost(vhost)
+        await c.drop_database(db_name)
+        shutil.rmtree(work, ignore_errors=True)
+
+    targets = {200: "< 50 ms", 500: "< 250 ms"}
+    for rate, r in results.items():
+        c.figure(f"e2e {rate}/s p50", r["p50"], "ms")
+        c.figure(f"e2e {rate}/s p99", r["p99"], "ms", targets.get(rate, ""))
+        c.figure(f"e2e {rate}/s delivered", f"{r['delivered']:.0f}/{r['sent']:.0f}")
+    print("\nresident memory (MiB):")
+    for when, by_proc in rss.items():
+        print(f"  {when:8} " + "  ".join(f"{k} {v:.0f}" for k, v in by_proc.items()))
+        for name, value in by_proc.items():
+            c.figure(f"RSS {name} ({when})", value, "MiB")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rates", type=int, nargs="+", default=[200, 500])
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--triage", type=int, default=1, help="triage worker processes")
+    parser.add_argument("--profile", action="store_true", help="py-spy every service per step")
+    parser.add_argument(
+        "--sink",
+        choices=["process", "thread"],
+        default="process",
+        help="SMTP server in its own process (default) or a thread of this one",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for every service (e.g. SMTP_POOL_SIZE=8); repeatable",
+    )
+    args = parser.parse_args()
+    return int(c.run(main_async(args)) or 0)  # type: ignore[call-overload]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

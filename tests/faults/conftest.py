@@ -1,0 +1,135 @@
+"""Fault tests: the whole stack as processes (tests.e2e.stack) while a part of
+it fails: the broker down or restarted, a worker SIGKILLed, the mail server or
+the phone provider away, poison messages in every queue.
+
+Each test gets its own vhost, database, SMTP server and phone-provider
+stand-in (behind a TCP proxy the test can cut), so a test's counts are its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.stack import Stack
+from tests.faults.helpers import routing_file
+from tests.faults.private_broker import private_broker
+from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
+from tests.support.smtp import SmtpServer
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
+
+__all__ = ["private_broker"]
+
+StackFactory = Callable[..., Awaitable[Stack]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "faults: the stack as processes while the broker, a worker or a provider fails"
+    )
+
+
+@pytest.fixture
+def vhost_url() -> Iterator[str]:
+    name, url = create_vhost("faults")
+    yield url
+    delete_vhost(name)
+
+
+@pytest.fixture
+async def database_url() -> AsyncIterator[str]:
+    name, url = await create_database("faults")
+    yield url
+    await drop_database(name)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def phone() -> AsyncIterator[TwilioStandIn]:
+    stand_in = TwilioStandIn()
+    await stand_in.start()
+    yield stand_in
+    await stand_in.stop()
+
+
+@pytest.fixture
+async def phone_line(phone: TwilioStandIn) -> AsyncIterator[TcpProxy]:
+    """The notifier reaches the phone provider through this; cut() takes it away."""
+    host, port = phone.base_url.removeprefix("http://").rsplit(":", 1)
+    proxy = TcpProxy(host, int(port))
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+@pytest.fixture
+async def make_stack(
+    tmp_path: Path,
+    vhost_url: str,  # torn down after the stack: services must not outlive their vhost
+    database_url: str,
+    smtp: SmtpServer,
+    phone_line: TcpProxy,
+) -> AsyncIterator[StackFactory]:
+    """Builds and starts a stack: `await make_stack(rabbitmq_url, triage=2, notifiers=1, **env)`.
+
+    Every process it started is stopped afterwards (killed if it will not stop).
+    """
+    stacks: list[Stack] = []
+
+    async def make(
+        rabbitmq_url: str, *, triage: int = 2, notifiers: int = 1, wait: bool = True, **extra: str
+    ) -> Stack:
+        workdir = tmp_path / f"stack-{len(stacks)}"
+        workdir.mkdir()
+        env = {
+            "RABBITMQ_URL": rabbitmq_url,
+            "DATABASE_URL": database_url,
+            "LOG_FORMAT": "json",
+            "INTAKE_RATE_LIMIT_PER_MINUTE": "100000000",
+            "INTAKE_RATE_LIMIT_BURST": "1000000",
+            "INTAKE_SPOOL_DIR": str(workdir / "spool"),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp.port),
+            "SMTP_TIMEOUT": "5",
+            "MAIL_FROM": "alerts@example.org",
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_FROM_NUMBER": FROM_NUMBER,
+            "TWILIO_API_BASE": f"http://127.0.0.1:{phone_line.port}",
+            "TWILIO_TIMEOUT": "5",
+            "ROUTING_FILE": str(routing_file(workdir)),
+            "OPS_EMAIL": "ops@example.org",
+            **extra,
+        }
+        stack = Stack(workdir, env)
+        stacks.append(stack)
+        stack.add("intake", "INTAKE_PORT")
+        for _ in range(triage):
+            stack.add("triage", "TRIAGE_HTTP_PORT")
+        for _ in range(notifiers):
+            stack.add("notifier", "NOTIFIER_PORT")
+        if wait:
+            await stack.start_all()
+        else:
+            for group in stack.services.values():
+                for service in group:
+                    await service.start()
+        return stack
+
+    yield make
+    for stack in stacks:
+        for group in stack.services.values():
+            for service in group:
+                with contextlib.suppress(ProcessLookupError):
+                    await service.stop(timeout=20)

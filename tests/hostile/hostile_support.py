@@ -1,0 +1,129 @@
+"""Payloads, the sensitive-value registry and a raw HTTP client for hostile tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Small, so the slow-client tests finish quickly; the default is larger.
+CLIENT_TIMEOUT = 1.0
+CLIENT_HASH_SECRET = "hostile-client-hash-secret-5d1f0c"
+# TWILIO_AUTH_TOKEN, SMTP_PASSWORD: set on every process; must never be logged.
+SECRETS = ("tw-auth-token-9f8e7d6c5b4a", "smtp-password-1a2b3c4d5e6f", CLIENT_HASH_SECRET)
+SECRETS_ENV = {"TWILIO_AUTH_TOKEN": SECRETS[0], "SMTP_PASSWORD": SECRETS[1]}
+
+PERSONAL_KEYS = ("name", "email", "phone", "message", "subject", "location")
+
+CONTACT = {
+    "name": "Ximena Quartz",
+    "email": "ximena.quartz@example.org",
+    "phone": "+1 303 555 0147",
+    "subject": "Lift chair loan",
+    "message": "Our lift chair broke; is there a loan closet near Boulder, Xylophone-7?",
+}
+PROFILE = {
+    "name": "Bertrand Okonkwo",
+    "email": "bertrand.okonkwo@example.net",
+    "phone": "+1 720 555 0133",
+    "role": "caregiver",
+    "diagnosis": "als",
+    "contact_preference": "phone",
+    "location": "Pueblo Westward, CO",
+    "message": "Please call me about respite care for my wife, Zanzibar-42.",
+}
+SINGLE_LINE = {
+    "contact": ("name", "email", "phone", "subject"),
+    "profile": ("name", "email", "phone", "location"),
+}
+ALL_TEXT = {
+    "contact": ("name", "email", "phone", "subject", "message"),
+    "profile": ("name", "email", "phone", "location", "message"),
+}
+VALID = {"contact": CONTACT, "profile": PROFILE}
+
+
+@dataclass
+class Sensitive:
+    """Values that must never appear in a log line."""
+
+    values: set[str] = field(default_factory=set)
+
+    def add(self, *values: object) -> None:
+        for value in values:
+            if isinstance(value, str) and _distinctive(value):
+                self.values.add(value)
+
+    def add_fields(self, fields: object) -> None:
+        if isinstance(fields, dict):
+            self.add(*(fields.get(key) for key in PERSONAL_KEYS))
+
+
+def _distinctive(value: str) -> bool:
+    # Short or repetitive generated values ("0000000") match timestamps and ids
+    # by chance; only values that cannot appear in a log line by accident count.
+    text = value.strip()
+    return len(text) >= 10 and len(set(text)) >= 5
+
+
+def leaks(log_text: str, values: Iterable[str]) -> list[str]:
+    """The values found in the log, as written or as JSON escapes them."""
+    lowered = log_text.lower()
+    found = []
+    for value in values:
+        forms = {
+            value.strip(),
+            json.dumps(value.strip())[1:-1],
+            json.dumps(value.strip(), ensure_ascii=False)[1:-1],
+        }
+        # Every line of a multi-line message counts on its own.
+        forms.update(line.strip() for line in value.splitlines() if _distinctive(line))
+        if any(form and form.lower() in lowered for form in forms):
+            found.append(value)
+    return found
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+async def read_response(reader: asyncio.StreamReader, within: float) -> RawResponse:
+    async with asyncio.timeout(within):
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                key, _, value = line.partition(":")
+                headers[key.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        body = await reader.readexactly(length) if length else b""
+    return RawResponse(status, headers, body)
+
+
+async def raw_exchange(port: int, data: bytes, within: float = 10.0) -> RawResponse:
+    """Send bytes as they are over a fresh connection and read one answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        return await read_response(reader, within)
+    finally:
+        writer.close()
+
+
+def http_post(path: str, body: bytes, content_type: str, extra: str = "") -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nAccept: application/json\r\n{extra}\r\n"
+    ).encode() + body
+
+
+def error_fields(body: Any) -> set[str | None]:
+    return {error["field"] for error in body["errors"]}

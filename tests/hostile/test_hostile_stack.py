@@ -1,0 +1,216 @@
+"""The whole stack as processes (intake, triage, notifier; real SMTP, the phone
+provider's stand-in) fed hostile payloads: the alerts keep their headers, the
+email escapes every value, SMS and voice carry no message text, and no log
+line of any of the three services holds what was sent or a secret."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from tests.e2e.stack import Stack
+from tests.hostile.hostile_support import (
+    CLIENT_HASH_SECRET,
+    CLIENT_TIMEOUT,
+    SECRETS,
+    SECRETS_ENV,
+    Sensitive,
+    leaks,
+)
+from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
+from tests.support.smtp import SmtpServer, html_part, plain_part
+from tests.support.twilio import ACCOUNT_SID, FROM_NUMBER, TwilioStandIn
+
+pytestmark = [pytest.mark.hostile, pytest.mark.e2e, pytest.mark.timeout(120)]
+
+ROUTING = Path("services/notifier/src/notifier/routing.yaml")
+
+EMERGENCY = {
+    "name": "Ottoline <script>alert(1)</script> Vasquez-Brightwater",
+    "email": "ottoline.vasquez@example.com",
+    "phone": "+1 303 555 0188",
+    "subject": "<img src=x onerror=alert(2)> Help",
+    "message": "My husband has ALS and he can't breathe right now, his lips are blue.\r\n"
+    "Bcc: attacker@example.net\r\n\r\n<script>document.location='//evil'</script> "
+    "Quoted \u202egnp.exe\u202c from Wolfgang-Thistlewood.",
+}
+ROUTINE = {
+    "name": "Perpetua </td><b>Fairweather</b>",
+    "email": "perpetua.fairweather@example.org",
+    "phone": "+1 720 555 0166",
+    "message": "Can you help us find a physical therapist near Denver? "
+    '"><svg onload=alert(3)> Ask for Marchetti-Quinlan.',
+}
+SPAM = {
+    "name": "Cheap Meds Hyperion",
+    "email": "hyperion.meds@example.biz",
+    "message": "BUY NOW http://pills.example click here final notice, Glaxon-9931 deals",
+    "website": "http://bot.example",
+}
+REFUSED = [  # 422 at the intake: never published, never logged
+    {**ROUTINE, "name": "Lysander Quill\r\nBcc: x@example.net"},
+    {**ROUTINE, "subject": "Refund\u202eexe.cod"},
+    {**ROUTINE, "email": "<script>@example.org"},
+]
+
+
+def routing_file(folder: Path) -> Path:
+    """The shipped routing, with throttles raised."""
+    routing = yaml.safe_load(ROUTING.read_text())
+    routing["throttle"] = {n: {"window_minutes": 1, "limit": 10_000} for n in routing["throttle"]}
+    path = folder / "routing.yaml"
+    path.write_text(yaml.safe_dump(routing))
+    return path
+
+
+@pytest.fixture(scope="module")
+def vhost_url() -> Iterator[str]:
+    name, url = create_vhost("hostile-e2e")
+    yield url
+    delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+async def database_url_() -> AsyncIterator[str]:
+    name, url = await create_database("hostile_e2e")
+    yield url
+    await drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+async def phone() -> AsyncIterator[TwilioStandIn]:
+    # The secret auth token: the notifier must use it and never log it.
+    stand_in = TwilioStandIn(auth_token=SECRETS_ENV["TWILIO_AUTH_TOKEN"])
+    await stand_in.start()
+    yield stand_in
+    await stand_in.stop()
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    vhost_url: str,
+    database_url_: str,
+    smtp: SmtpServer,
+    phone: TwilioStandIn,
+) -> AsyncIterator[Stack]:
+    workdir = tmp_path_factory.mktemp("hostile-stack")
+    routing_path = routing_file(workdir)
+    env = {
+        "RABBITMQ_URL": vhost_url,
+        "DATABASE_URL": database_url_,
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "debug",
+        "INTAKE_RATE_LIMIT_PER_MINUTE": "1000000",
+        "INTAKE_RATE_LIMIT_BURST": "100000",
+        "INTAKE_SPOOL_DIR": str(workdir / "spool"),
+        "INTAKE_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT),
+        "CLIENT_HASH_SECRET": CLIENT_HASH_SECRET,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "MAIL_FROM": "alerts@example.org",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE": phone.base_url,
+        "ROUTING_FILE": str(routing_path),
+        "OPS_EMAIL": "ops@example.org",
+        **SECRETS_ENV,
+    }
+    stack = Stack(workdir, env)
+    stack.add("intake", "INTAKE_PORT")
+    stack.add("triage", "TRIAGE_HTTP_PORT")
+    notifier = stack.add("notifier", "NOTIFIER_PORT")
+    notifier.env["PUBLIC_BASE_URL"] = notifier.url
+    await stack.start_all()
+    yield stack
+    await stack.stop_all()
+
+
+async def wait_for(check: Callable[[], bool], timeout: float = 30) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110 - external state (an inbox)
+            await asyncio.sleep(0.05)
+
+
+async def post(session: aiohttp.ClientSession, base: str, fields: dict[str, Any]) -> Any:
+    async with session.post(f"{base}/v1/forms/contact", json=fields) as response:
+        return response.status, await response.json()
+
+
+async def test_hostile_payloads_through_the_whole_stack(
+    stack: Stack, smtp: SmtpServer, phone: TwilioStandIn
+) -> None:
+    sensitive = Sensitive(set(SECRETS))
+    for fields in (EMERGENCY, ROUTINE, SPAM, *REFUSED):
+        sensitive.add_fields(fields)
+    # Every line of each message, and the distinctive names inside them.
+    sensitive.add("Wolfgang-Thistlewood", "Marchetti-Quinlan", "Glaxon-9931", "Lysander Quill")
+    base = stack.first("intake").url
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+        ids = {}
+        for label, fields in (("emergency", EMERGENCY), ("routine", ROUTINE), ("spam", SPAM)):
+            status, body = await post(session, base, fields)
+            assert status == 202, body
+            ids[label] = body["id"]
+        for fields in REFUSED:
+            status, body = await post(session, base, fields)
+            assert status == 422, body
+        # Hostile transport too, in the same run: a slow body and a huge one.
+        async with session.post(
+            f"{base}/v1/forms/contact",
+            data=b"{" + b" " * (1024 * 1024),
+            headers={"Content-Type": "application/json"},
+        ) as response:
+            assert response.status == 413
+
+    emergency, routine = ids["emergency"], ids["routine"]
+    await wait_for(lambda: bool(smtp.inbox.about(emergency)) and bool(smtp.inbox.about(routine)))
+    # Voice and SMS carry the inquiry id (at least its first 8 characters).
+    await wait_for(lambda: any(emergency[:8] in c.get("Twiml", "") for c in phone.calls()))
+    await wait_for(lambda: bool(phone.texts()))
+    started = time.monotonic()
+
+    for submission_id in (emergency, routine):
+        for message in smtp.inbox.about(submission_id):
+            # Headers intact: one line each, nothing injected, no extra recipient.
+            assert message["Bcc"] is None and message["X-Injected"] is None
+            subject = str(message["Subject"])
+            assert "\n" not in subject and "\r" not in subject and "\u202e" not in subject
+            assert "attacker@example.net" not in str(message["To"])
+            html = html_part(message)
+            assert "<script" not in html and "<img" not in html and "<svg" not in html
+            assert "<b>Fairweather" not in html and "</td><b>" not in html
+            assert "&lt;script&gt;" in html or "&lt;svg" in html
+            # The message is quoted in full in the email (staff need it).
+            assert "Bcc: attacker@example.net" in plain_part(message) or submission_id == routine
+    for request in phone.requests:
+        said = request.get("Body", "") + request.get("Twiml", "")
+        assert "breathe" not in said and "<script" not in said and "\u202e" not in said
+        assert "Wolfgang" not in said and "lips" not in said
+    # The spam was only counted: nothing sent about it.
+    assert not smtp.inbox.about(ids["spam"])
+    assert not [r for r in phone.requests if ids["spam"] in str(r)]
+
+    # Give the services a moment to write what they log after sending.
+    await asyncio.sleep(max(0.0, 0.5 - (time.monotonic() - started)))
+    for group in stack.services.values():
+        for service in group:
+            text = service.logs()
+            assert text.strip(), f"{service.name} wrote no log at all"
+            found = leaks(text, sensitive.values)
+            assert not found, f"{service.log_path.name} shows personal data or secrets: {found}"
