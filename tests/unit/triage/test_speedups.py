@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 import math
+import random
+import re
 from typing import Any
 
 import pytest
 
 from triage.engine import Classifier
-from triage.matching import PhraseIndex, _fits, _run, anchors, key, prefilter, tokens
+from triage.matching import (
+    PhraseIndex,
+    Text,
+    _fits,
+    _run,
+    anchors,
+    key,
+    prefilter,
+    requirements,
+    tokens,
+)
 from triage.model import features
-from triage.text import message_text, normalise
+from triage.text import (
+    CLAUSE_END,
+    SENTENCE_END,
+    Bounds,
+    _contract,
+    clause_start,
+    message_text,
+    normalise,
+    sentence_bounds,
+    spans,
+    words_before,
+)
+
+WORD = re.compile(r"\w+")
 
 
 def texts(clf: Classifier, lines: list[dict[str, Any]]) -> list[str]:
@@ -32,6 +57,11 @@ def test_a_pattern_that_matches_always_has_an_anchor_present(
                     pattern.regex.pattern,
                     text,
                 )
+            # every group it is required to meet (not only the best) is met
+            for group in pattern.groups:
+                assert any(_fits(key(a), w) for a in group for w in words), (group, text)
+            for need in pattern.needs:
+                assert any(need.met_by(w) for w in words), (pattern.regex.pattern, text)
             if pattern.prefilter is not None:
                 assert pattern.prefilter.search(text)
 
@@ -94,3 +124,64 @@ def test_feature_counts_cover_words_pairs_and_grams() -> None:
     assert "t br" not in counts and "b:he_cant" in counts
     # per word: the word and its len - 1 grams; then two pairs
     assert sum(counts.values()) == sum(len(w) for w in ("he", "cant", "breathe")) + 2
+
+
+def test_a_pattern_requires_every_item_of_its_sequence() -> None:
+    groups = requirements("(call|phone|talk) [^.?!]{0,50}(today|tonight)")
+    assert [sorted(piece for piece, _ in map(key, g)) for g in groups] == [
+        ["call", "phone", "talk"],
+        # the parser factors "to" out of "today|tonight": both are required
+        ["to"],
+        ["day", "night"],
+    ]
+    # an alternation at the top requires only one of its branches
+    assert len(requirements("home alone|alone (now|at home)")) == 1
+
+
+CONTRACTION_RE = re.compile(
+    r"\b(cannot|can not|could not|do not|does not|did not|is not|are not|was not|"
+    r"were not|will not|would not|has not|have not)\b"
+)
+FORMS = {
+    "cannot": "cant",
+    "can not": "cant",
+    "will not": "wont",
+    **{f"{w} not": f"{w}nt" for w in ("could", "do", "does", "did", "is", "are", "was")},
+    **{f"{w} not": f"{w}nt" for w in ("were", "would", "has", "have")},
+}
+PIECES = ["can", "not", "cannot", "do", "is", "will", "this", "xis", "nothing", "note", " ", "  ",
+          ".", "_", "é", "1", "have", "hasnt", "'", "\n", "Can", "NOT"]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_contractions_are_the_regex_substitution(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(3000):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 10)))
+        assert _contract(text) == CONTRACTION_RE.sub(lambda m: FORMS[m.group(1)], text), text
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_words_positions_and_bounds_are_the_regex_ones(seed: int) -> None:
+    rng = random.Random(seed)
+    pieces = ["but", "pero", "about", "although", "x", "ab", ".", "..", "!", ";", ",", "\n",
+              "(", "-", " ", "a1", "_", "é", "\x1c"]  # fmt: skip
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        parsed = Text(text)
+        assert [parsed.span(i) for i in range(len(parsed.words))] == [
+            m.span() for m in WORD.finditer(text)
+        ]
+        assert parsed.chars == sum(map(len, parsed.words))
+        bounds, sp = Bounds(text), spans(text)
+        for pos in range(len(text) + 1):
+            assert bounds.sentence(pos, pos) == sentence_bounds(text, sp, pos, pos)
+            assert bounds.clause_start(pos) == clause_start(sp, pos)
+            assert bounds.words_before(pos, 3) == words_before(text, sp, pos, 3)
+    assert SENTENCE_END.pattern and CLAUSE_END.pattern
+
+
+def test_normalise_reads_accents_apostrophes_and_spaces() -> None:
+    assert normalise("¿Qué   pasó?\tÉl  NO puede") == "que paso?\tel no puede".replace("\t", " ")
+    assert normalise("He CAN'T breathe, he can not") == "he cant breathe, he cant"
+    assert normalise("naïve ’quote’ ñandú") == "naive quote nandu"

@@ -26,10 +26,20 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--model", type=Path, help="model file (default: the shipped model)")
         cmd.add_argument("--no-model", action="store_true", help="rules only")
         cmd.add_argument("--holdout", type=int, default=0, help="only every Nth line")
-    train = sub.add_parser("train", help="train the learned layer on labeled lines")
-    train.add_argument("file")
+    train = sub.add_parser(
+        "train",
+        help="cross-validate the raise thresholds, then train the learned layer on labeled lines",
+    )
+    train.add_argument("file", nargs="+", help="labeled JSON lines (several files are pooled)")
     train.add_argument("-o", "--output", type=Path, default=DEFAULT_MODEL)
     train.add_argument("--holdout", type=int, default=0, help="leave out every Nth line")
+    train.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        help="k of the k-fold cross-validation that picks the raise thresholds "
+        "(0: skip it and keep the default thresholds)",
+    )
     sub.add_parser("serve", help="run the triage worker")
     return parser
 
@@ -102,11 +112,33 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from triage.training import save, train
+    from triage.training import THRESHOLDS, cross_validate, save, train
 
-    lines = [json.loads(line) for _, line in _lines(args.file, args.holdout, False)]
-    save(train(lines), args.output)
-    print(f"trained on {len(lines)} lines -> {args.output}")
+    lines = [
+        json.loads(line) for path in args.file for _, line in _lines(path, args.holdout, False)
+    ]
+    thresholds, cv = dict(THRESHOLDS), None
+    if args.folds >= 2:
+        result = cross_validate(lines, args.folds)
+        for text in result.lines():
+            print(text)
+        print()
+        best = result.best()
+        thresholds = best.thresholds
+        cv = {
+            "folds": args.folds,
+            "lines": len(lines),
+            "macro_f1": round(best.report.macro_f1(), 4),
+            "emergency_recall": round(best.report.per_class()[Urgency.EMERGENCY][1], 4),
+            "emergency_precision": round(best.report.per_class()[Urgency.EMERGENCY][0], 4),
+            "rules_only_macro_f1": round(result.rules_only.macro_f1(), 4),
+            "rules_only_emergency_recall": round(result.floor(), 4),
+        }
+    model = train(lines, thresholds=thresholds)
+    if cv is not None:
+        model["cv"] = cv
+    save(model, args.output)
+    print(f"trained on {len(lines)} lines, thresholds {thresholds} -> {args.output}")
     return 0
 
 

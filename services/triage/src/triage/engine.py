@@ -12,26 +12,17 @@ in play the higher one wins.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from shared.contracts import Reason, Topic, Urgency
 from shared.forms import FormKind
-from triage.matching import Found, Span, tokens
+from triage.matching import Found, Span, Text
 from triage.model import DEFAULT_MODEL, Model, Prediction, load_model
 from triage.rules import RuleSet, UrgencyRule, load_rules
-from triage.text import (
-    Spans,
-    clause_start,
-    language_of,
-    message_text,
-    normalise,
-    sentence_bounds,
-    spans,
-    words_before,
-)
+from triage.text import Bounds, language_of, message_text, normalise
 
 _WORD6 = re.compile(r"\w{6,}")
 _LOW = Urgency.LOW.rank
@@ -63,17 +54,33 @@ class Hit:
 class _Doc:
     """One message while it is classified; sentence bounds only when asked for."""
 
-    __slots__ = ("_spans", "fields", "found", "text")
+    __slots__ = ("_bounds", "fields", "found", "text")
 
     def __init__(self, text: str, found: Found, fields: Mapping[str, str | None]) -> None:
         self.text, self.found, self.fields = text, found, fields
-        self._spans: Spans | None = None
+        self._bounds: Bounds | None = None
 
     @property
-    def spans(self) -> Spans:
-        if self._spans is None:
-            self._spans = spans(self.text)
-        return self._spans
+    def bounds(self) -> Bounds:
+        if self._bounds is None:
+            self._bounds = Bounds(self.text)
+        return self._bounds
+
+
+class _Spelled(dict[str, str]):
+    """word -> its correction or ""; a miss is worked out (and kept) on first sight."""
+
+    __slots__ = ("_fix",)
+
+    def __init__(self, fix: Callable[[str], str]) -> None:
+        super().__init__()
+        self._fix = fix
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= 50_000:
+            self.clear()
+        fixed = self[word] = self._fix(word)
+        return fixed
 
 
 @lru_cache(maxsize=8192)
@@ -90,20 +97,20 @@ class Classifier:
         self.model = model
         self.version = rules.version + (f"+model-{model.digest}" if model else "")
         self._fuzzy_prefixes = frozenset(w[:2] for w in rules.fuzzy.values())
-        self._spelled: dict[str, str] = {}
+        # word -> the key word it misspells, or "" (most words: spelled right)
+        self._spelled = _Spelled(self._fix)
 
     def classify(
         self, form: FormKind | str, fields: Mapping[str, str | None], honeypot: bool = False
     ) -> Verdict:
-        text = self.spell(normalise(message_text(fields)))
-        toks = tokens(text)
-        words = [m.group() for m in toks]
-        doc = _Doc(text, Found(self.rules.index, text, toks, words), fields)
+        parsed = self._text(normalise(message_text(fields)))
+        text, words = parsed.text, parsed.words
+        doc = _Doc(text, Found(self.rules.index, parsed), fields)
         hits = self._urgency_hits(doc)
         scores, reasons = self._topic_scores(doc, hits)
         spam, spam_reasons = self._spam_score(doc, scores)
         rule_topic = _ranked(scores, Topic.CARE_SUPPORT if hits else Topic.OTHER)[0]
-        probs = self.model.predict_words(words) if self.model else None
+        probs = self.model.predict_words(words, parsed.chars) if self.model else None
         if probs:
             for topic, p in probs.topics.items():
                 scores[topic] = scores.get(topic, 0.0) + self.model_weight * p
@@ -136,31 +143,29 @@ class Classifier:
 
     def spell(self, text: str) -> str:
         """Read a key word misspelled by one letter as the word itself."""
-        if not self.rules.fuzzy:
-            return text
-        memo = self._spelled
-        changed = False
-        for word in _WORD6.findall(text):
-            fixed = memo.get(word)
-            if fixed is None:
-                fixed = self._fix(word)
-                if len(memo) >= 50_000:
-                    memo.clear()
-                memo[word] = fixed
-            changed = changed or fixed != word
-        if not changed:
-            return text
-        return _WORD6.sub(lambda m: memo.get(m.group()) or m.group(), text)
+        return self._text(text).text
+
+    def _text(self, text: str) -> Text:
+        """`text` split into words, with misspelled key words corrected."""
+        parsed = Text(text)
+        if self.rules.fuzzy and any(map(self._spelled.__getitem__, parsed.words)):
+            fixes = self._spelled
+            parsed = Text(_WORD6.sub(lambda m: fixes[m.group()] or m.group(), text))
+        return parsed
 
     def _fix(self, word: str) -> str:
+        """The key word `word` misspells, or "" when it is not one (or is spelled right)."""
+        if len(word) < 6:  # shorter words are never corrected
+            return ""
         table = self.rules.fuzzy
         if word in table or word[:2] not in self._fuzzy_prefixes:
-            return table.get(word, word)
+            fixed = table.get(word, word)
+            return "" if fixed == word else fixed
         for i in range(len(word)):
             shorter = word[:i] + word[i + 1 :]
             if table.get(shorter) == shorter and not word.startswith(shorter):
                 return shorter
-        return word
+        return ""
 
     def _urgency_hits(self, doc: _Doc) -> list[Hit]:
         found = doc.found
@@ -189,8 +194,9 @@ class Classifier:
         cues, text, found = self.rules.cues, doc.text, doc.found
         (start, end), rank, why = span, rule.level.rank, ""
         phrase = text[start:end]
-        before = words_before(text, doc.spans, start, cues.negation_window)
-        lo, hi = sentence_bounds(text, doc.spans, start, end)
+        bounds = doc.bounds
+        before = bounds.words_before(start, cues.negation_window)
+        lo, hi = bounds.sentence(start, end)
         if "negation" in rule.scopes and any(w in cues.negation_words for w in before):
             why, rank = f"negated: '{' '.join(before)} {phrase}'", rank - 1
         elif "past" in rule.scopes and (past := found.within(cues.past, lo, hi)):
@@ -203,7 +209,7 @@ class Classifier:
             why, rank = (why + "; " if why else "") + "reassured elsewhere in the message", rank - 1
         rank = max(rank, min(_ROUTINE, rule.level.rank))
         if "hypothetical" in rule.scopes and rank > _ROUTINE:
-            cue = found.within(cues.hypothetical_before, clause_start(doc.spans, start), start)
+            cue = found.within(cues.hypothetical_before, bounds.clause_start(start), start)
             cue = cue or found.within(cues.hypothetical_sentence, lo, hi)
             if cue:
                 rank, why = _ROUTINE, f"hypothetical: '{cue} ... {phrase}'"

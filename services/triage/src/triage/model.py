@@ -11,7 +11,8 @@ misspellings and Spanish inflections still share most of them) and every
 pair of adjacent words ("b:one_two"); the vector is scaled by
 1/sqrt(number of features). Everything but the word pairs depends on one
 word alone, so each distinct word's contribution is computed once and
-memoised: a message costs one dictionary lookup per word and per pair.
+memoised: a message costs one dictionary lookup per word and per pair
+(by the tuple of the two words, so no feature string is built).
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ import hashlib
 import json
 import math
 import re
+import struct
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from heapq import nlargest
+from itertools import pairwise, repeat
+from operator import sub, truediv
 from pathlib import Path
+from typing import NamedTuple
 
 from shared.contracts import Reason, Topic, Urgency
 
@@ -55,8 +60,7 @@ def features(text: str) -> Counter[str]:
     return feature_counts(_TOKEN.findall(text))
 
 
-@dataclass(frozen=True, slots=True)
-class Prediction:
+class Prediction(NamedTuple):
     urgency: dict[Urgency, float]
     topics: dict[Topic, float]
     # the words the prediction was made from (for the reasons, on demand)
@@ -94,8 +98,11 @@ class Model:
         self.topic = _head(data["topic"])
         thresholds = data.get("thresholds", {})
         assert isinstance(thresholds, dict)
-        self.jump = float(thresholds.get("jump", 1.0))
-        self.raise_to = {Urgency(k).rank: float(v) for k, v in thresholds.items() if k != "jump"}
+        # null: never (`triage train` may find that raising to a level only hurts)
+        self.jump = _threshold(thresholds.get("jump", 1.0))
+        self.raise_to = {
+            Urgency(k).rank: _threshold(v) for k, v in thresholds.items() if k != "jump"
+        }
         self.vocab = frozenset(self.urgency.columns) | frozenset(self.topic.columns)
         # The dot product, packed: each feature's weights for every class
         # (urgency classes, then topic classes) are written in fixed point
@@ -105,60 +112,81 @@ class Model:
         nu, nt = len(self.urgency.labels), len(self.topic.labels)
         zu, zt = (0.0,) * nu, (0.0,) * nt
         self._nu, self._classes = nu, nu + nt
+        self._fields = struct.Struct(f"<{nu + nt + 1}Q")
+        # One more field on top counts the features that were in the
+        # vocabulary, which `_unpack` needs to take the offsets off.
         self._packed = {
             f: _pack(self.urgency.columns.get(f, zu) + self.topic.columns.get(f, zt))
             for f in self.vocab
         }
-        # word -> (packed sum of its features in the vocabulary, how many
-        # of them are, how many features it has in all, "b:word_" to which
-        # the next word is appended for the pair feature)
-        self._words: dict[str, tuple[int, int, int, str]] = {}
+        # (word, next word) -> the packed pair feature "b:word_next". A word
+        # may itself contain "_", so a feature is filed under every split.
+        self._pairs: dict[tuple[str, str], int] = {}
+        for f, row in self._packed.items():
+            if f.startswith("b:"):
+                body = f[2:]
+                for i, ch in enumerate(body):
+                    if ch == "_" and 0 < i < len(body) - 1:
+                        self._pairs[body[:i], body[i + 1 :]] = row
+        # word -> the packed sum of its own features in the vocabulary
+        self._words = _WordMemo(self._word)
         self._u_labels = tuple(Urgency(k) for k in self.urgency.labels)
         self._t_labels = tuple(Topic(k) for k in self.topic.labels)
 
     def predict(self, text: str) -> Prediction:
         return self.predict_words(_TOKEN.findall(text))
 
-    def predict_words(self, words: Sequence[str]) -> Prediction:
-        """The model's probabilities for the words of one normalised text."""
-        memo, packed = self._words, self._packed
-        if not words:
-            total = present = count = 0
-        else:
-            knowns = list(map(memo.get, words))
-            if None in knowns:
-                knowns = [memo.get(w) or self._word(w) for w in words]
-            rows, presents, counts, lefts = zip(*knowns, strict=True)
-            pairs = [p for p in map(packed.get, map(str.__add__, lefts, words[1:])) if p]
-            total = sum(rows) + sum(pairs)
-            present = sum(presents) + len(pairs)
-            count = sum(counts) + len(words) - 1
-        sums = _unpack(total, present, self._classes)
+    def predict_words(self, words: Sequence[str], chars: int | None = None) -> Prediction:
+        """The model's probabilities for the words of one normalised text.
+
+        `chars`: the total length of the words, if the caller knows it.
+        """
+        n = len(words)
+        if chars is None:
+            chars = sum(map(len, words))
+        # each word brings len(word) features: itself and its len - 1 grams;
+        # and each adjacent pair one more
+        count = chars + n - 1 if n else 0
+        if count < _MAX_FEATURES:
+            total = sum(map(self._words.__getitem__, words))
+            if n > 1:
+                # most pairs are not in the vocabulary: skip the None
+                # rather than add a zero to a wide integer
+                total += sum(filter(None, map(self._pairs.get, pairwise(words))))
+            fields = self._fields.unpack(total.to_bytes(self._fields.size, "little"))
+            base = fields[-1] * _OFFSET  # features present, times the offset
+            sums = list(map(truediv, map(sub, fields[:-1], repeat(base)), repeat(_SCALE)))
+        else:  # a text too long for the packed fields: the same sums, slowly
+            sums = self._sums(words)
         norm = 1.0 / math.sqrt(count or 1)
         nu = self._nu
         u = _softmax(self.urgency.bias, sums[:nu], norm)
         t = _softmax(self.topic.bias, sums[nu:], norm)
         return Prediction(
-            urgency=dict(zip(self._u_labels, u, strict=True)),
-            topics=dict(zip(self._t_labels, t, strict=True)),
-            words=tuple(words),
-            best=max(range(len(u)), key=u.__getitem__),
+            dict(zip(self._u_labels, u, strict=True)),
+            dict(zip(self._t_labels, t, strict=True)),
+            tuple(words),
+            u.index(max(u)),
         )
 
-    def _word(self, word: str) -> tuple[int, int, int, str]:
-        feats = word_features(word)
-        rows = [r for r in map(self._packed.get, feats) if r]
-        known = (sum(rows), len(rows), len(feats), _pair(word, ""))
-        if len(self._words) >= _MEMO_LIMIT:
-            self._words.clear()
-        self._words[word] = known
-        return known
+    def _word(self, word: str) -> int:
+        return sum(filter(None, map(self._packed.get, word_features(word))))
+
+    def _sums(self, words: Sequence[str]) -> list[float]:
+        """Per class, the sum of the weights of the features (exact integers, then scaled)."""
+        acc = [0] * self._classes
+        for f, n in feature_counts(words).items():
+            row = self._packed.get(f)
+            if row:
+                for i in range(self._classes):
+                    acc[i] += n * ((row >> (i * _FIELD) & _MASK) - _OFFSET)
+        return [a / _SCALE for a in acc]
 
     def evidence(self, pred: Prediction) -> tuple[str, ...]:
         """The (up to) three features that most support the likeliest urgency."""
         feats = feature_counts(pred.words)
-        weighted = sorted((self.urgency.weight(f, pred.best), f) for f in feats)
-        return tuple(_readable(f) for w, f in weighted[-3:][::-1] if w > 0)
+        top = nlargest(3, ((self.urgency.weight(f, pred.best), f) for f in feats))
+        return tuple(_readable(f) for w, f in top if w > 0)
 
     def raise_urgency(self, rank: int, pred: Prediction) -> tuple[int, float, list[Reason]]:
         """Raise one level above the rules when the model is fairly sure, any level when very sure.
@@ -167,43 +195,74 @@ class Model:
         odd words; the cap keeps one such word from turning a routine
         question into a phone call, while a clear signal still gets through.
         """
-        at_least = 0.0
-        for level in (Urgency.EMERGENCY, Urgency.URGENT):
-            at_least += pred.urgency.get(level, 0.0)
-            if level.rank <= rank:
-                break
-            threshold = self.raise_to.get(level.rank, 1.0)
-            if at_least >= max(threshold, self.jump) or (
-                at_least >= threshold and level.rank == rank + 1
-            ):
-                evidence = "similar to labeled examples: " + ", ".join(self.evidence(pred))
-                reason = Reason(rule="model", effect=f"urgency {level.value}", evidence=evidence)
-                return level.rank, round(min(1.0, at_least), 3), [reason]
+        up = raised(rank, pred.urgency, self.raise_to, self.jump)
+        if up is not None:
+            level, at_least = up
+            evidence = "similar to labeled examples: " + ", ".join(self.evidence(pred))
+            reason = Reason(rule="model", effect=f"urgency {level.value}", evidence=evidence)
+            return level.rank, round(min(1.0, at_least), 3), [reason]
         return rank, round(max(0.5, _at_least(pred, rank)), 3), []
 
 
-# Fixed point: 2**-24 resolution; weights up to +-2**15; 2**40 features a
-# message before a field could overflow into the next (far beyond any text).
+def raised(
+    rank: int, urgency: Mapping[Urgency, float], raise_to: Mapping[int, float], jump: float
+) -> tuple[Urgency, float] | None:
+    """The level the model raises `rank` to, with its "at least" probability; None: no raise.
+
+    One level up needs P(at least that level) >= its threshold; more than
+    one level needs it to reach `jump` too.
+    """
+    at_least = 0.0
+    for level in (Urgency.EMERGENCY, Urgency.URGENT):
+        at_least += urgency.get(level, 0.0)
+        if level.rank <= rank:
+            break
+        threshold = raise_to.get(level.rank, 1.0)
+        if at_least >= max(threshold, jump) or (at_least >= threshold and level.rank == rank + 1):
+            return level, at_least
+    return None
+
+
+def _threshold(value: object) -> float:
+    return math.inf if value is None else float(value)  # type: ignore[arg-type]
+
+
+# Fixed point: 2**-24 resolution; weights up to +-2**15, so one feature
+# fills 40 bits of its 64-bit field and 2**24 features a message fit
+# (`predict_words` sums longer texts another way). The top field counts the
+# features present, to take their offsets off again; `struct` unpacks all
+# fields at once.
 _SCALE = 1 << 24
 _OFFSET = 1 << 39
-_FIELD = 80
+_FIELD = 64
 _MASK = (1 << _FIELD) - 1
+_MAX_FEATURES = 1 << 24
 
 
 def _pack(weights: tuple[float, ...]) -> int:
     out = 0
     for i, w in enumerate(weights):
-        out |= (round(w * _SCALE) + _OFFSET) << (i * _FIELD)
-    return out
+        fixed = round(w * _SCALE)
+        if not -_OFFSET <= fixed < _OFFSET:
+            raise ValueError(f"model weight {w} is out of range")
+        out |= (fixed + _OFFSET) << (i * _FIELD)
+    return out | 1 << (len(weights) * _FIELD)  # and one feature present
 
 
-def _unpack(total: int, count: int, classes: int) -> list[float]:
-    base = count * _OFFSET
-    return [((total >> (i * _FIELD) & _MASK) - base) / _SCALE for i in range(classes)]
+class _WordMemo(dict[str, int]):
+    """word -> its packed features; a miss is worked out (and kept) on first sight."""
 
+    __slots__ = ("_compute",)
 
-def _pair(a: str, b: str) -> str:
-    return "b:" + a + "_" + b
+    def __init__(self, compute: Callable[[str], int]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        value = self[word] = self._compute(word)
+        return value
 
 
 def _at_least(pred: Prediction, rank: int) -> float:
