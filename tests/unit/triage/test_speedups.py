@@ -9,18 +9,9 @@ from typing import Any
 
 import pytest
 
+from triage.anchors import anchors, fits, key, prefilter, requirements
 from triage.engine import Classifier
-from triage.matching import (
-    PhraseIndex,
-    Text,
-    _fits,
-    _run,
-    anchors,
-    key,
-    prefilter,
-    requirements,
-    tokens,
-)
+from triage.matching import PhraseIndex, Text, _run, tokens
 from triage.model import features
 from triage.text import (
     CLAUSE_END,
@@ -53,13 +44,13 @@ def test_a_pattern_that_matches_always_has_an_anchor_present(
             if not _run(pattern.regex, text):
                 continue
             if pattern.anchors is not None:
-                assert any(_fits(key(a), w) for a in pattern.anchors for w in words), (
+                assert any(fits(key(a), w) for a in pattern.anchors for w in words), (
                     pattern.regex.pattern,
                     text,
                 )
             # every group it is required to meet (not only the best) is met
             for group in pattern.groups:
-                assert any(_fits(key(a), w) for a in group for w in words), (group, text)
+                assert any(fits(key(a), w) for a in group for w in words), (group, text)
             for need in pattern.needs:
                 assert any(need.met_by(w) for w in words), (pattern.regex.pattern, text)
             if pattern.prefilter is not None:
