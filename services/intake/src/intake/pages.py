@@ -12,144 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from html import escape
-from typing import Literal
 
 from intake.errors import FieldError
+from intake.form_fields import FORM_FIELDS, TITLES, FormField
 from shared.forms import (
     FIELDS_BY_FORM,
-    MAX_LINE,
-    MAX_MESSAGE,
-    ContactPreference,
-    Diagnosis,
     FormKind,
-    Role,
 )
 
 EMERGENCY = "If someone is in danger now, call 911 (or 988 for a mental-health crisis)."
 _EMERGENCY_MORE = "This form is not an emergency service and is not watched around the clock."
-
-Kind = Literal["text", "email", "tel", "textarea", "select", "radio"]
-
-
-@dataclass(frozen=True)
-class FormField:
-    name: str
-    label: str
-    kind: Kind
-    spoken: str  # how a message names the field: "<spoken> is required"
-    autocomplete: str | None = None
-    hint: str | None = None
-    max_length: int | None = MAX_LINE
-    options: tuple[tuple[str, str], ...] = ()
-
-
-def _options(enum: type[StrEnum], labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple((member.value, labels[member.value]) for member in enum)
-
-
-_NAME = FormField("name", "Your name", "text", "name", autocomplete="name")
-_EMAIL = FormField(
-    "email",
-    "Email address",
-    "email",
-    "email",
-    autocomplete="email",
-    hint="We only use it to answer you.",
-    max_length=254,
-)
-_PHONE = FormField(
-    "phone",
-    "Phone number",
-    "tel",
-    "phone",
-    autocomplete="tel",
-    hint="Digits, spaces and + ( ) . - only.",
-    max_length=40,
-)
-_MESSAGE = FormField(
-    "message", "Your message", "textarea", "message", autocomplete="off", max_length=MAX_MESSAGE
-)
-
-FORM_FIELDS: dict[FormKind, tuple[FormField, ...]] = {
-    FormKind.CONTACT: (
-        _NAME,
-        _EMAIL,
-        _PHONE,
-        FormField("subject", "Subject", "text", "subject", autocomplete="off"),
-        _MESSAGE,
-    ),
-    FormKind.PROFILE: (
-        _NAME,
-        _EMAIL,
-        _PHONE,
-        FormField(
-            "contact_preference",
-            "How should we contact you?",
-            "radio",
-            "contact preference",
-            max_length=None,
-            options=_options(ContactPreference, {"email": "By email", "phone": "By phone"}),
-        ),
-        FormField(
-            "role",
-            "Who are you?",
-            "select",
-            "role",
-            max_length=None,
-            options=_options(
-                Role,
-                {
-                    "patient": "I am living with ALS or LEMS",
-                    "caregiver": "I care for someone",
-                    "family": "Family member",
-                    "friend": "Friend",
-                    "professional": "Health or care professional",
-                    "other": "Other",
-                },
-            ),
-        ),
-        FormField(
-            "diagnosis",
-            "Diagnosis",
-            "select",
-            "diagnosis",
-            max_length=None,
-            options=_options(
-                Diagnosis,
-                {
-                    "als": "ALS",
-                    "lems": "LEMS",
-                    "other": "Another condition",
-                    "unknown": "Not sure / not diagnosed yet",
-                },
-            ),
-        ),
-        FormField(
-            "location",
-            "Where do you live?",
-            "text",
-            "location",
-            autocomplete="address-level2",
-            hint="City and state, so we can point you to local help.",
-        ),
-        _MESSAGE,
-    ),
-}
-
-_TITLES = {
-    FormKind.CONTACT: (
-        "Send us a message",
-        "Questions about care, equipment, research or anything else.",
-        "Send message",
-    ),
-    FormKind.PROFILE: (
-        "Get help now",
-        "Tell us a little about you and we will reach out to you.",
-        "Ask for help",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -197,7 +70,7 @@ class FormPage:
         nav = (
             '<nav class="jump" aria-label="Forms on this page"><ul>'
             + "".join(
-                f'<li><a href="#{kind.value}-title">{escape(_TITLES[kind][0])}</a></li>'
+                f'<li><a href="#{kind.value}-title">{escape(TITLES[kind][0])}</a></li>'
                 for kind in FormKind
             )
             + "</ul></nav>"
@@ -221,7 +94,7 @@ class FormPage:
         errors: Sequence[FieldError],
         retry_after: str | None,
     ) -> str:
-        heading, blurb, button = _TITLES[kind]
+        heading, blurb, button = TITLES[kind]
         fields = FORM_FIELDS[kind]
         by_field: dict[str, list[str]] = {}
         for error in errors:
