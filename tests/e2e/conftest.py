@@ -5,17 +5,14 @@ provider's stand-in, all on loopback."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.e2e.stack import Stack
+from tests.support.routing import burst_routing
 from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
-
-DEFAULT_ROUTING = Path("services/notifier/src/notifier/routing.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -34,29 +31,14 @@ async def module_database_url() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    with SmtpServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 async def phone() -> AsyncIterator[TwilioStandIn]:
-    stand_in = TwilioStandIn()
-    await stand_in.start()
-    yield stand_in
-    await stand_in.stop()
-
-
-def routing_file(folder: Path) -> Path:
-    """The shipped routing, with throttles raised: these tests send bursts."""
-    routing = yaml.safe_load(DEFAULT_ROUTING.read_text())
-    routing["throttle"] = {
-        name: {"window_minutes": 1, "limit": 10_000} for name in routing["throttle"]
-    }
-    path = folder / "routing.yaml"
-    path.write_text(yaml.safe_dump(routing))
-    return path
+    async with TwilioStandIn() as stand_in:
+        yield stand_in
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +64,7 @@ async def stack(
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "TWILIO_API_BASE": phone.base_url,
-        "ROUTING_FILE": str(routing_file(workdir)),
+        "ROUTING_FILE": str(burst_routing(workdir)),
         "OPS_EMAIL": "ops@example.org",
     }
     stack = Stack(workdir, env)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.stack import Stack
-from tests.faults.helpers import routing_file
 from tests.faults.private_broker import private_broker
+from tests.support.routing import burst_routing
 from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer
 from tests.support.tcp_proxy import TcpProxy
@@ -49,18 +49,14 @@ async def database_url() -> AsyncIterator[str]:
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    with SmtpServer() as server:
+        yield server
 
 
 @pytest.fixture
 async def phone() -> AsyncIterator[TwilioStandIn]:
-    stand_in = TwilioStandIn()
-    await stand_in.start()
-    yield stand_in
-    await stand_in.stop()
+    async with TwilioStandIn() as stand_in:
+        yield stand_in
 
 
 @pytest.fixture
@@ -108,7 +104,7 @@ async def make_stack(
             "TWILIO_FROM_NUMBER": FROM_NUMBER,
             "TWILIO_API_BASE": f"http://127.0.0.1:{phone_line.port}",
             "TWILIO_TIMEOUT": "5",
-            "ROUTING_FILE": str(routing_file(workdir)),
+            "ROUTING_FILE": str(burst_routing(workdir)),
             "OPS_EMAIL": "ops@example.org",
             **extra,
         }

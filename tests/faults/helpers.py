@@ -10,19 +10,15 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aio_pika
 import aiohttp
 import asyncpg
-import yaml
 
 from tests.e2e.stack import ServiceProcess, Stack
 from tests.support.smtp import SmtpServer
 from tests.support.twilio import TwilioStandIn
-
-DEFAULT_ROUTING = Path("services/notifier/src/notifier/routing.yaml")
 
 ON_CALL_NUMBERS = {"+15550100001", "+15550100002"}
 ON_CALL_EMAILS = {"alex@example.org", "blair@example.org"}
@@ -43,17 +39,6 @@ EMERGENCY = {
 
 # Staff subjects end with "(<submission id>)"; ops notices start with [NOTIFIER].
 _SUBJECT_ID = re.compile(r"\(([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)\s*$")
-
-
-def routing_file(folder: Path) -> Path:
-    """The shipped routing, with throttles raised: these tests send bursts."""
-    routing = yaml.safe_load(DEFAULT_ROUTING.read_text())
-    routing["throttle"] = {
-        name: {"window_minutes": 1, "limit": 1_000_000} for name in routing["throttle"]
-    }
-    path = folder / "routing.yaml"
-    path.write_text(yaml.safe_dump(routing))
-    return path
 
 
 @dataclass

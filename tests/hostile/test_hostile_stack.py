@@ -8,12 +8,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 
 from tests.e2e.stack import Stack
 from tests.hostile.hostile_support import (
@@ -24,13 +22,13 @@ from tests.hostile.hostile_support import (
     Sensitive,
     leaks,
 )
+from tests.support.routing import burst_routing
 from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer, html_part, plain_part
 from tests.support.twilio import ACCOUNT_SID, FROM_NUMBER, TwilioStandIn
 
 pytestmark = [pytest.mark.hostile, pytest.mark.e2e, pytest.mark.timeout(120)]
 
-ROUTING = Path("services/notifier/src/notifier/routing.yaml")
 
 EMERGENCY = {
     "name": "Ottoline <script>alert(1)</script> Vasquez-Brightwater",
@@ -61,15 +59,6 @@ REFUSED = [  # 422 at the intake: never published, never logged
 ]
 
 
-def routing_file(folder: Path) -> Path:
-    """The shipped routing, with throttles raised."""
-    routing = yaml.safe_load(ROUTING.read_text())
-    routing["throttle"] = {n: {"window_minutes": 1, "limit": 10_000} for n in routing["throttle"]}
-    path = folder / "routing.yaml"
-    path.write_text(yaml.safe_dump(routing))
-    return path
-
-
 @pytest.fixture(scope="module")
 def vhost_url() -> Iterator[str]:
     name, url = create_vhost("hostile-e2e")
@@ -86,10 +75,8 @@ async def database_url_() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    with SmtpServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +97,7 @@ async def stack(
     phone: TwilioStandIn,
 ) -> AsyncIterator[Stack]:
     workdir = tmp_path_factory.mktemp("hostile-stack")
-    routing_path = routing_file(workdir)
+    routing_path = burst_routing(workdir)
     env = {
         "RABBITMQ_URL": vhost_url,
         "DATABASE_URL": database_url_,

@@ -64,6 +64,13 @@ class TwilioStandIn:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    async def __aenter__(self) -> TwilioStandIn:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
     def calls(self, to: str | None = None) -> list[dict[str, str]]:
         return [
             r for r in self.requests if r["_resource"] == "Calls.json" and to in (None, r["To"])

@@ -53,18 +53,14 @@ async def _purge(url: str) -> None:
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    with SmtpServer() as server:
+        yield server
 
 
 @pytest.fixture
 async def twilio() -> AsyncIterator[TwilioStandIn]:
-    stand_in = TwilioStandIn()
-    await stand_in.start()
-    yield stand_in
-    await stand_in.stop()
+    async with TwilioStandIn() as stand_in:
+        yield stand_in
 
 
 @pytest.fixture
