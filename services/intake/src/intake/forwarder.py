@@ -49,13 +49,19 @@ class SpoolForwarder:
         """A new file is in the spool."""
         self._wake.set()
 
-    async def close(self) -> None:
-        """Stop; a file being forwarded stays in the spool (it may then be published twice)."""
+    async def close(self, drain_for: float = 5.0) -> None:
+        """Stop, after a bounded last pass while the broker is still up (SIGTERM
+        drains the spool too). What is left stays spooled for the next start; a
+        file cut off mid-forward may then be published twice."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        with contextlib.suppress(TimeoutError, BrokerUnavailable, OSError):
+            async with asyncio.timeout(drain_for):
+                while self._broker.ready and (entry := self._spool.oldest()) is not None:
+                    await self._forward(entry)
 
     async def _run(self) -> None:
         delay = self._poll
