@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -56,6 +57,32 @@ def test_a_repeated_field_is_422_by_name() -> None:
         decode_form("application/x-www-form-urlencoded", b"name=a&name=b&email=x")
     assert caught.value.status == 422
     assert [e.field for e in caught.value.errors] == ["name"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"name": "a", "name": "b"}',
+        b'{"name": "a", "na\\u006de": "b"}',
+        b'{"message": "say \\"hi\\"", "name": "a", "name": "b"}',
+        '{"año": "a", "año": "b"}'.encode(),
+    ],
+)
+def test_a_repeated_json_key_is_422_however_it_is_written(body: bytes) -> None:
+    with pytest.raises(ApiError) as caught:
+        decode_form("application/json", body)
+    assert caught.value.status == 422
+
+
+def test_a_key_quoted_inside_a_value_is_not_a_repeat() -> None:
+    body = b'{"name": "A", "message": "my \\"name\\" is A, my \\"name\\" is A"}'
+    assert decode_form("application/json", body)["name"] == "A"
+    assert decode_form("application/json", b'{"name": "name"}') == {"name": "name"}
+
+
+@given(st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=6))
+def test_any_json_object_without_repeats_decodes_to_itself(fields: dict[str, str]) -> None:
+    assert decode_form("application/json", orjson.dumps(fields)) == fields
 
 
 def test_multipart_fields_keep_line_breaks_and_utf8() -> None:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
@@ -24,6 +25,7 @@ from pathlib import Path
 import aiosmtplib
 
 from notifier.channels import DeliveryFailed
+from notifier.channels.mime import compose
 from notifier.rendering import Notice, one_line
 
 # A session idle longer than this is checked with a NOOP before it carries mail.
@@ -114,15 +116,27 @@ class SmtpEmail:
         self._closed = False
 
     async def send(self, address: str, notice: Notice, *, status_callback: str | None) -> str:
-        message = build_email(notice, address, self._sender)
+        composed = compose(notice, address, self._sender)
+        if composed is not None:
+            data, message_id = composed.data, composed.message_id
+
+            def transmit(client: aiosmtplib.SMTP) -> Awaitable[object]:
+                return client.sendmail(composed.sender, [composed.recipient], data)
+        else:  # an address that needs SMTPUTF8: the email package handles it
+            message = build_email(notice, address, self._sender)
+            message_id = str(message["Message-ID"])
+
+            def transmit(client: aiosmtplib.SMTP) -> Awaitable[object]:
+                return client.send_message(message)
+
         try:
             async with self._slots:
-                await self._deliver(message)
+                await self._deliver(transmit)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise DeliveryFailed(f"recipient refused: {exc.recipients}", permanent=True) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise DeliveryFailed(f"smtp: {type(exc).__name__}") from exc
-        return str(message["Message-ID"])
+        return message_id
 
     async def close(self) -> None:
         """QUIT every idle session; sessions in use are closed when handed back."""
@@ -131,11 +145,11 @@ class SmtpEmail:
         for client, _ in idle:
             await self._quit(client)
 
-    async def _deliver(self, message: EmailMessage) -> None:
+    async def _deliver(self, transmit: Callable[[aiosmtplib.SMTP], Awaitable[object]]) -> None:
         client, reused = await self._session()
         try:
             try:
-                await client.send_message(message)
+                await transmit(client)
             except _DEAD_SESSION:
                 if not reused:
                     raise
@@ -143,7 +157,7 @@ class SmtpEmail:
                 # under us: once more on a fresh one.
                 self._discard(client)
                 client = await self._connect()
-                await client.send_message(message)
+                await transmit(client)
         except aiosmtplib.SMTPRecipientsRefused:
             self._release(client)  # the session itself is fine (the envelope was reset)
             raise
@@ -209,13 +223,18 @@ class OutboxEmail:
         self._folder, self._sender = folder, sender
 
     async def send(self, address: str, notice: Notice, *, status_callback: str | None) -> str:
-        message = build_email(notice, address, self._sender)
+        composed = compose(notice, address, self._sender)
+        if composed is not None:
+            data, message_id = composed.data, composed.message_id
+        else:
+            message = build_email(notice, address, self._sender)
+            data, message_id = message.as_bytes(), str(message["Message-ID"])
         name = f"{uuid.uuid4().hex}.eml"
         try:
-            await asyncio.to_thread(self._write, name, message.as_bytes())
+            await asyncio.to_thread(self._write, name, data)
         except OSError as exc:
             raise DeliveryFailed(f"outbox: {exc.strerror}") from exc
-        return str(message["Message-ID"])
+        return message_id
 
     def _write(self, name: str, data: bytes) -> None:
         self._folder.mkdir(parents=True, exist_ok=True)
