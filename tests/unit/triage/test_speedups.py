@@ -11,8 +11,9 @@ import pytest
 
 from triage.anchors import anchors, fits, key, prefilter, requirements
 from triage.engine import Classifier
-from triage.matching import PhraseIndex, Text, _run, tokens
+from triage.matching import _run
 from triage.model import features
+from triage.phrases import PhraseIndex
 from triage.text import (
     CLAUSE_END,
     SENTENCE_END,
@@ -25,6 +26,7 @@ from triage.text import (
     spans,
     words_before,
 )
+from triage.words import Text, tokens
 
 WORD = re.compile(r"\w+")
 

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from shared.contracts import Topic, Urgency
-from triage.matching import Matcher, PhraseIndex
+from triage.phrases import Matcher, PhraseIndex
 from triage.text import deletions, normalise
 
 DEFAULT_RULES = Path(__file__).parent / "data" / "rules.yaml"
