@@ -7,6 +7,8 @@ from typing import TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from shared.forms import FROM_EVENT
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -29,7 +31,7 @@ def decode(model: type[M], body: bytes) -> M:
     if raw.get("schema_version") != expected:
         raise ContractError(f"unknown schema version {raw.get('schema_version')!r}")
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context={FROM_EVENT: True})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from email import message_from_bytes, policy
 from xml.etree import ElementTree
@@ -90,6 +91,14 @@ def test_email_headers_cannot_be_injected(make_result: Factory) -> None:
 def test_one_line_never_keeps_a_line_break(value: str) -> None:
     cleaned = one_line(value, 200)
     assert not any(ch in cleaned for ch in "\r\n\x85\u2028\u2029\x0b\x0c") and len(cleaned) <= 200
+
+
+@given(st.text(max_size=300), st.integers(min_value=0, max_value=250))
+def test_one_line_is_the_text_with_every_run_of_space_and_control_made_one_space(
+    value: str, limit: int
+) -> None:
+    spaced = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in value)
+    assert one_line(value, limit) == " ".join(spaced.split())[:limit]
 
 
 def test_the_ack_hides_triage_labels_and_sends_emergencies_to_911(make_result: Factory) -> None:
