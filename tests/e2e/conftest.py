@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.e2e.stack import Stack
-from tests.support.routing import burst_routing
+from tests.support.service_stack import Stack, stack_env
 from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer
-from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
+from tests.support.twilio import TwilioStandIn
 
 
 @pytest.fixture(scope="module")
@@ -50,29 +49,8 @@ async def stack(
     phone: TwilioStandIn,
 ) -> AsyncIterator[Stack]:
     workdir = tmp_path_factory.mktemp("stack")
-    env = {
-        "RABBITMQ_URL": module_rabbitmq_url,
-        "DATABASE_URL": module_database_url,
-        "LOG_FORMAT": "json",
-        "INTAKE_RATE_LIMIT_PER_MINUTE": "1000000",
-        "INTAKE_RATE_LIMIT_BURST": "100000",
-        "INTAKE_SPOOL_DIR": str(workdir / "spool"),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp.port),
-        "MAIL_FROM": "alerts@example.org",
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_FROM_NUMBER": FROM_NUMBER,
-        "TWILIO_API_BASE": phone.base_url,
-        "ROUTING_FILE": str(burst_routing(workdir)),
-        "OPS_EMAIL": "ops@example.org",
-    }
-    stack = Stack(workdir, env)
-    stack.add("intake", "INTAKE_PORT")
-    stack.add("triage", "TRIAGE_HTTP_PORT")
-    stack.add("triage", "TRIAGE_HTTP_PORT")
-    notifier = stack.add("notifier", "NOTIFIER_PORT")
-    notifier.env["PUBLIC_BASE_URL"] = notifier.url
+    env = stack_env(workdir, module_rabbitmq_url, module_database_url, smtp=smtp, phone=phone)
+    stack = Stack.whole(workdir, env, triage=2, status_callbacks=True)
     await stack.start_all()
     yield stack
     await stack.stop_all()

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.support.service_stack import Stack
 from tests.support.smtp import SmtpServer
 from tests.support.twilio import TwilioStandIn
 

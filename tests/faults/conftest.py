@@ -1,6 +1,6 @@
-"""Fault tests: the whole stack as processes (tests.e2e.stack) while a part of
-it fails: the broker down or restarted, a worker SIGKILLed, the mail server or
-the phone provider away, poison messages in every queue.
+"""Fault tests: the whole stack as processes (tests.support.service_stack) while
+a part of it fails: the broker down or restarted, a worker SIGKILLed, the mail
+server or the phone provider away, poison messages in every queue.
 
 Each test gets its own vhost, database, SMTP server and phone-provider
 stand-in (behind a TCP proxy the test can cut), so a test's counts are its own.
@@ -9,22 +9,20 @@ stand-in (behind a TCP proxy the test can cut), so a test's counts are its own.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.faults.helpers import StackFactory
 from tests.faults.private_broker import private_broker
-from tests.support.routing import burst_routing
+from tests.support.service_stack import Stack, stack_env
 from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
+from tests.support.twilio import TwilioStandIn
 
 __all__ = ["private_broker"]
-
-StackFactory = Callable[..., Awaitable[Stack]]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,6 +73,7 @@ async def make_stack(
     vhost_url: str,  # torn down after the stack: services must not outlive their vhost
     database_url: str,
     smtp: SmtpServer,
+    phone: TwilioStandIn,
     phone_line: TcpProxy,
 ) -> AsyncIterator[StackFactory]:
     """Builds and starts a stack: `await make_stack(rabbitmq_url, triage=2, notifiers=1, **env)`.
@@ -88,39 +87,23 @@ async def make_stack(
     ) -> Stack:
         workdir = tmp_path / f"stack-{len(stacks)}"
         workdir.mkdir()
-        env = {
-            "RABBITMQ_URL": rabbitmq_url,
-            "DATABASE_URL": database_url,
-            "LOG_FORMAT": "json",
-            "INTAKE_RATE_LIMIT_PER_MINUTE": "100000000",
-            "INTAKE_RATE_LIMIT_BURST": "1000000",
-            "INTAKE_SPOOL_DIR": str(workdir / "spool"),
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp.port),
-            "SMTP_TIMEOUT": "5",
-            "MAIL_FROM": "alerts@example.org",
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_FROM_NUMBER": FROM_NUMBER,
-            "TWILIO_API_BASE": f"http://127.0.0.1:{phone_line.port}",
-            "TWILIO_TIMEOUT": "5",
-            "ROUTING_FILE": str(burst_routing(workdir)),
-            "OPS_EMAIL": "ops@example.org",
-            **extra,
-        }
-        stack = Stack(workdir, env)
+        env = stack_env(
+            workdir,
+            rabbitmq_url,
+            database_url,
+            smtp=smtp,
+            phone=phone,
+            phone_url=f"http://127.0.0.1:{phone_line.port}",
+            provider_timeout=5,
+            rate_limit_per_minute=100_000_000,
+            rate_limit_burst=1_000_000,
+            extra=extra,
+        )
+        stack = Stack.whole(
+            workdir, env, triage=triage, notifiers=notifiers, status_callbacks=False
+        )
         stacks.append(stack)
-        stack.add("intake", "INTAKE_PORT")
-        for _ in range(triage):
-            stack.add("triage", "TRIAGE_HTTP_PORT")
-        for _ in range(notifiers):
-            stack.add("notifier", "NOTIFIER_PORT")
-        if wait:
-            await stack.start_all()
-        else:
-            for group in stack.services.values():
-                for service in group:
-                    await service.start()
+        await stack.start_all(wait_ready=wait)
         return stack
 
     yield make

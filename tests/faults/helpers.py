@@ -1,4 +1,5 @@
-"""What the fault tests share: payloads, posting, counting alerts, queues, logs."""
+"""What the fault tests share: the stack factory's type, payloads, posting, counting
+alerts, queues, logs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +17,12 @@ import aio_pika
 import aiohttp
 import asyncpg
 
-from tests.e2e.stack import ServiceProcess, Stack
+from tests.support.service_stack import ServiceProcess, Stack
 from tests.support.smtp import SmtpServer
 from tests.support.twilio import TwilioStandIn
+
+# The `make_stack` fixture: `await make_stack(rabbitmq_url, triage=2, notifiers=1, **env)`.
+StackFactory = Callable[..., Awaitable[Stack]]
 
 ON_CALL_NUMBERS = {"+15550100001", "+15550100002"}
 ON_CALL_EMAILS = {"alex@example.org", "blair@example.org"}

@@ -12,12 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.stack import ServiceProcess
-from tests.faults.conftest import StackFactory
 from tests.faults.helpers import (
     ROUTINE,
     Answer,
     Mail,
+    StackFactory,
     events,
     ledger_key_holds,
     post,
@@ -25,6 +24,7 @@ from tests.faults.helpers import (
     wait_for,
 )
 from tests.faults.private_broker import PrivateBroker
+from tests.support.service_stack import ServiceProcess
 from tests.support.smtp import SmtpServer, plain_part
 from tests.support.twilio import TwilioStandIn
 

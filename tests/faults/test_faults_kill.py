@@ -11,12 +11,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.stack import Stack
-from tests.faults.conftest import StackFactory
 from tests.faults.helpers import (
     EMERGENCY,
     ROUTINE,
     Mail,
+    StackFactory,
     calls_about,
     ledger_key_holds,
     ledger_rows,
@@ -24,6 +23,7 @@ from tests.faults.helpers import (
     texts_about,
     wait_for,
 )
+from tests.support.service_stack import Stack
 from tests.support.smtp import SmtpServer
 from tests.support.twilio import TwilioStandIn
 

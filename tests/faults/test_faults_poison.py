@@ -10,12 +10,12 @@ import orjson
 import pytest
 
 from shared.topology import NOTIFIER_EMERGENCY_QUEUE, NOTIFIER_RESULTS_QUEUE, TRIAGE_QUEUE
-from tests.faults.conftest import StackFactory
 from tests.faults.helpers import (
     EMERGENCY,
     ON_CALL_NUMBERS,
     ROUTINE,
     Mail,
+    StackFactory,
     calls_about,
     metric,
     post_ok,

@@ -9,13 +9,13 @@ import time
 
 import pytest
 
-from tests.faults.conftest import StackFactory
 from tests.faults.helpers import (
     EMERGENCY,
     ON_CALL_EMAILS,
     ON_CALL_NUMBERS,
     ROUTINE,
     Mail,
+    StackFactory,
     calls_about,
     post_ok,
     texts_about,

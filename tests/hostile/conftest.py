@@ -9,15 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.e2e.stack import ServiceProcess, Stack
-from tests.hostile.hostile_support import (
-    CLIENT_HASH_SECRET,
-    CLIENT_TIMEOUT,
-    SECRETS,
-    SECRETS_ENV,
-    Sensitive,
-    leaks,
-)
+from tests.hostile.hostile_support import HOSTILE_ENV, SECRETS, Sensitive, leaks
+from tests.support.service_stack import ServiceProcess, Stack, intake_env
 from tests.support.services import create_vhost, delete_vhost
 
 
@@ -45,22 +38,10 @@ async def intake(
     tmp_path_factory: pytest.TempPathFactory, hostile_rabbitmq_url: str
 ) -> AsyncIterator[ServiceProcess]:
     workdir = tmp_path_factory.mktemp("hostile-intake")
-    stack = Stack(
-        workdir,
-        {
-            "RABBITMQ_URL": hostile_rabbitmq_url,
-            "LOG_FORMAT": "json",
-            # Debug: the most the service ever writes is scanned.
-            "LOG_LEVEL": "debug",
-            "INTAKE_HOST": "127.0.0.1",
-            "INTAKE_RATE_LIMIT_PER_MINUTE": "1000000",
-            "INTAKE_RATE_LIMIT_BURST": "100000",
-            "INTAKE_SPOOL_DIR": str(workdir / "spool"),
-            "INTAKE_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT),
-            "CLIENT_HASH_SECRET": CLIENT_HASH_SECRET,
-            **SECRETS_ENV,
-        },
+    env = intake_env(
+        workdir, hostile_rabbitmq_url, extra={"INTAKE_HOST": "127.0.0.1", **HOSTILE_ENV}
     )
+    stack = Stack(workdir, env)
     service = stack.add("intake", "INTAKE_PORT")
     await stack.start_all()
     yield service

@@ -1,4 +1,5 @@
-"""Payloads, the sensitive-value registry and a raw HTTP client for hostile tests."""
+"""Payloads, the environment of the processes, the sensitive-value registry and a
+raw HTTP client for hostile tests."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 # Small, so the slow-client tests finish quickly; the default is larger.
 CLIENT_TIMEOUT = 1.0
@@ -14,6 +16,18 @@ CLIENT_HASH_SECRET = "hostile-client-hash-secret-5d1f0c"
 # TWILIO_AUTH_TOKEN, SMTP_PASSWORD: set on every process; must never be logged.
 SECRETS = ("tw-auth-token-9f8e7d6c5b4a", "smtp-password-1a2b3c4d5e6f", CLIENT_HASH_SECRET)
 SECRETS_ENV = {"TWILIO_AUTH_TOKEN": SECRETS[0], "SMTP_PASSWORD": SECRETS[1]}
+# What every hostile test's processes run with, on top of the shared stack set-up:
+# debug logs (the most a service ever writes is scanned), slow clients cut off
+# quickly, and the secrets set, so that a log scan can find them if one is written.
+HOSTILE_ENV = {
+    "LOG_LEVEL": "debug",
+    "INTAKE_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT),
+    "CLIENT_HASH_SECRET": CLIENT_HASH_SECRET,
+    **SECRETS_ENV,
+}
+
+# The encodings a form may be posted in.
+ENCODINGS = ("json", "urlencoded", "multipart")
 
 PERSONAL_KEYS = ("name", "email", "phone", "message", "subject", "location")
 
@@ -92,6 +106,12 @@ class RawResponse:
     body: bytes
 
 
+def port_of(url: str) -> int:
+    port = urlsplit(url).port
+    assert port is not None
+    return port
+
+
 async def read_response(reader: asyncio.StreamReader, within: float) -> RawResponse:
     async with asyncio.timeout(within):
         head = await reader.readuntil(b"\r\n\r\n")
@@ -123,6 +143,13 @@ def http_post(path: str, body: bytes, content_type: str, extra: str = "") -> byt
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {len(body)}\r\nAccept: application/json\r\n{extra}\r\n"
     ).encode() + body
+
+
+def multipart(parts: list[tuple[bytes, bytes]], boundary: bytes = b"XyZ") -> bytes:
+    out = b""
+    for header, value in parts:
+        out += b"--" + boundary + b"\r\n" + header + b"\r\n\r\n" + value + b"\r\n"
+    return out + b"--" + boundary + b"--\r\n"
 
 
 def error_fields(body: Any) -> set[str | None]:

@@ -13,19 +13,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.stack import Stack
-from tests.hostile.hostile_support import (
-    CLIENT_HASH_SECRET,
-    CLIENT_TIMEOUT,
-    SECRETS,
-    SECRETS_ENV,
-    Sensitive,
-    leaks,
-)
-from tests.support.routing import burst_routing
+from tests.hostile.hostile_support import HOSTILE_ENV, SECRETS, SECRETS_ENV, Sensitive, leaks
+from tests.support.service_stack import Stack, stack_env
 from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer, html_part, plain_part
-from tests.support.twilio import ACCOUNT_SID, FROM_NUMBER, TwilioStandIn
+from tests.support.twilio import TwilioStandIn
 
 pytestmark = [pytest.mark.hostile, pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -97,32 +89,8 @@ async def stack(
     phone: TwilioStandIn,
 ) -> AsyncIterator[Stack]:
     workdir = tmp_path_factory.mktemp("hostile-stack")
-    routing_path = burst_routing(workdir)
-    env = {
-        "RABBITMQ_URL": vhost_url,
-        "DATABASE_URL": database_url_,
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "debug",
-        "INTAKE_RATE_LIMIT_PER_MINUTE": "1000000",
-        "INTAKE_RATE_LIMIT_BURST": "100000",
-        "INTAKE_SPOOL_DIR": str(workdir / "spool"),
-        "INTAKE_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT),
-        "CLIENT_HASH_SECRET": CLIENT_HASH_SECRET,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp.port),
-        "MAIL_FROM": "alerts@example.org",
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_FROM_NUMBER": FROM_NUMBER,
-        "TWILIO_API_BASE": phone.base_url,
-        "ROUTING_FILE": str(routing_path),
-        "OPS_EMAIL": "ops@example.org",
-        **SECRETS_ENV,
-    }
-    stack = Stack(workdir, env)
-    stack.add("intake", "INTAKE_PORT")
-    stack.add("triage", "TRIAGE_HTTP_PORT")
-    notifier = stack.add("notifier", "NOTIFIER_PORT")
-    notifier.env["PUBLIC_BASE_URL"] = notifier.url
+    env = stack_env(workdir, vhost_url, database_url_, smtp=smtp, phone=phone, extra=HOSTILE_ENV)
+    stack = Stack.whole(workdir, env, triage=1, status_callbacks=True)
     await stack.start_all()
     yield stack
     await stack.stop_all()

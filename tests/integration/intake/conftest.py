@@ -10,12 +10,12 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractQueue
 from aiohttp.test_utils import TestClient, TestServer
-from intake_support import MakeClient
 
 from intake.app import create_app
 from intake.settings import IntakeSettings
 from shared.broker import Broker
 from shared.topology import TRIAGE_QUEUE
+from tests.integration.intake.intake_support import MakeClient
 from tests.support.tcp_proxy import TcpProxy
 
 

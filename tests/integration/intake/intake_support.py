@@ -10,14 +10,16 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from shared.codec import decode
 from shared.contracts import Submission
 from tests.support.tcp_proxy import TcpProxy
 
+Client = TestClient[Any, Any]
 # Builds an intake test client; keyword arguments override IntakeSettings.
-MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]
+MakeClient = Callable[..., Awaitable[Client]]
 
 CONTACT = {
     "name": "Ana Pérez",
@@ -36,6 +38,13 @@ PROFILE = {
     "location": "Denver, CO",
     "message": "Please call me today.",
 }
+
+
+def multipart(fields: dict[str, str]) -> FormData:
+    form = FormData(default_to_multipart=True)
+    for key, value in fields.items():
+        form.add_field(key, value)
+    return form
 
 
 def through(proxy: TcpProxy, url: str) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aio_pika.abc import AbstractQueue
 from aiohttp.test_utils import TestClient
-from intake_support import CONTACT, MakeClient, take, through
 
+from tests.integration.intake.intake_support import CONTACT, MakeClient, take, through
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]

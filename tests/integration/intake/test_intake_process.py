@@ -13,7 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aio_pika.abc import AbstractQueue
-from intake_support import CONTACT, take
+
+from tests.integration.intake.intake_support import CONTACT, take
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(90)]
 
