@@ -104,6 +104,16 @@ def cpu_seconds(pid: int) -> float:
     return user + system
 
 
+def cpu_seconds_of(command: str) -> float:
+    """CPU seconds so far of every process with this command name (e.g. beam.smp)."""
+    pids = subprocess.run(["pgrep", "-x", command], capture_output=True, text=True).stdout
+    total = 0.0
+    for pid in pids.split():
+        with contextlib.suppress(OSError, ValueError):
+            total += cpu_seconds(int(pid))
+    return total
+
+
 def cpu_split(pid: int) -> tuple[float, float]:
     """(user, system) CPU seconds a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

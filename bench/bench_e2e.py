@@ -1,12 +1,14 @@
 """End to end: POST to the alert email handed to the SMTP server, under paced load.
 
 Starts intake, triage (--triage N workers) and the notifier as processes on
-their own vhost and database, with a real SMTP server (aiosmtpd, in its own
-process: bench/smtp_sink.py; `--sink thread` puts it back in this process, as
-the first measurements had it) and the Twilio stand-in in this process.
-Sends routine questions (they route to a team inbox email) open-loop at each
-rate for --seconds, and matches every email received to its POST by submission
-id: latency = time the SMTP handler got the message - time the POST was sent.
+their own vhost and database, with an SMTP server in its own process
+(bench/smtp_sink.py: a lean one by default, `--sink aiosmtpd` for the tests'
+server) and the Twilio stand-in in this process. Sends routine questions (they
+route to a team inbox email) open-loop at each rate for --seconds
+(bench/paced_posts.py), and matches every email received to its POST by
+submission id: latency = time the SMTP server got the whole message - time
+the POST was sent. Prints the CPU each process used per email: the services,
+the broker, the database and the bench's own apparatus.
 Also prints each service's resident memory (VmRSS) idle and at the end of each
 load step.
 
@@ -19,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,15 +28,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import _common as c
-import aiohttp
-from aiosmtpd.controller import Controller
+from paced_posts import post_paced
 
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
 
-UUID_RE = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+FORM_PATH = "/v1/forms/contact"
 QUESTION = (
     "Can you help us find a physical therapist who has worked with ALS patients near "
     "Denver? My mother was diagnosed last year. Thank you."
@@ -44,53 +43,19 @@ QUESTION = (
 
 @dataclass
 class TimingInbox:
-    """aiosmtpd handler: the time each message arrived, by the ids it mentions."""
+    """When each submission id first arrived at the SMTP server."""
 
     received: dict[str, float] = field(default_factory=dict)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        now = time.perf_counter()
-        for found in UUID_RE.findall(envelope.content):
-            self.received.setdefault(found.decode(), now)
-        return "250 OK"
-
 
 async def load_step(
-    url: str, rate: int, seconds: float, inbox: TimingInbox, wait: float
+    port: int, rate: int, seconds: float, inbox: TimingInbox, wait: float
 ) -> dict[str, float]:
-    sent: dict[str, float] = {}
-    failures = 0
-    connector = aiohttp.TCPConnector(limit=512)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    def fields(i: int) -> dict[str, str]:
+        return {"name": f"Sam {i}", "email": f"sam{i}@example.org", "message": QUESTION}
 
-        async def one(i: int) -> None:
-            nonlocal failures
-            fields = {
-                "name": f"Sam {i}",
-                "email": f"sam{i}@example.org",
-                "message": QUESTION,
-            }
-            started = time.perf_counter()
-            try:
-                async with session.post(url, json=fields) as answer:
-                    body = await answer.json()
-                    if answer.status != 202:
-                        failures += 1
-                        return
-                    sent[body["id"]] = started
-            except aiohttp.ClientError:
-                failures += 1
-
-        total = int(rate * seconds)
-        t0 = time.perf_counter()
-        tasks = []
-        for i in range(total):
-            delay = t0 + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*tasks)
-        actual_rate = total / (time.perf_counter() - t0)
+    outcome = await post_paced("127.0.0.1", port, FORM_PATH, rate, seconds, fields)
+    sent = outcome.sent
     deadline = time.perf_counter() + wait
     while time.perf_counter() < deadline:
         if all(k in inbox.received for k in sent):
@@ -99,8 +64,8 @@ async def load_step(
     latencies = [(inbox.received[k] - t) * 1000 for k, t in sent.items() if k in inbox.received]
     return {
         "sent": float(len(sent)),
-        "failed": float(failures),
-        "rate": actual_rate,
+        "failed": float(outcome.failures),
+        "rate": outcome.rate,
         "delivered": float(len(latencies)),
         "p50": c.percentile(latencies, 50),
         "p99": c.percentile(latencies, 99),
@@ -109,12 +74,14 @@ async def load_step(
 
 
 async def start_sink(
-    inbox: TimingInbox,
+    inbox: TimingInbox, server: str
 ) -> tuple[asyncio.subprocess.Process, int, asyncio.Task[None]]:
     """bench/smtp_sink.py in its own process; its arrival times fill `inbox`."""
     sink = await asyncio.create_subprocess_exec(
         sys.executable,
         str(Path(__file__).with_name("smtp_sink.py")),
+        "--server",
+        server,
         stdout=asyncio.subprocess.PIPE,
     )
     assert sink.stdout is not None
@@ -136,13 +103,7 @@ async def main_async(args: argparse.Namespace) -> int:
     vhost, url = c.create_vhost("bench-e2e")
     db_name, db_url = await c.create_database("bench_e2e")
     inbox = TimingInbox()
-    controller: Controller | None = None
-    if args.sink == "thread":
-        smtp_port = c.free_port()
-        controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-        controller.start()
-    else:
-        sink, smtp_port, reader = await start_sink(inbox)
+    sink, smtp_port, reader = await start_sink(inbox, args.sink)
     phone = TwilioStandIn()
     await phone.start()
     base = {
@@ -186,13 +147,12 @@ async def main_async(args: argparse.Namespace) -> int:
             for port, proc in zip(triage_ports, procs[1:-1], strict=True):
                 c.wait_http(f"http://127.0.0.1:{port}/readyz", proc)
             c.wait_http(f"{notifier_url}/readyz", procs[-1])
-            form_url = f"http://127.0.0.1:{intake_port}/v1/forms/contact"
             # Warm-up: first connections, caches, the ledger's first rows.
-            await load_step(form_url, 50, 2, inbox, 10)
+            await load_step(intake_port, 50, 2, inbox, 10)
             await asyncio.sleep(1)
             rss["idle"] = {f"{p.name}-{i}": c.rss_mib(p.pid) for i, p in enumerate(procs)}
             for rate in args.rates:
-                cpu0 = {f"{p.name}-{i}": c.cpu_seconds(p.pid) for i, p in enumerate(procs)}
+                cpu0 = cpu_by_process(procs, sink.pid)
                 spies = []
                 if args.profile:
                     for i, p in enumerate(procs):
@@ -220,11 +180,12 @@ async def main_async(args: argparse.Namespace) -> int:
                             )
                         )
                 started = time.perf_counter()
-                results[rate] = await load_step(form_url, rate, args.seconds, inbox, 30)
+                results[rate] = await load_step(intake_port, rate, args.seconds, inbox, 30)
                 wall = time.perf_counter() - started
                 for spy in spies:
                     spy.wait(60)
-                cpu = {k: c.cpu_seconds(p.pid) - cpu0[k] for k, p in zip(cpu0, procs, strict=True)}
+                cpu1 = cpu_by_process(procs, sink.pid)
+                cpu = {k: cpu1[k] - cpu0[k] for k in cpu0}
                 print(
                     "  CPU share while sending and draining: "
                     + "  ".join(f"{k} {v / wall:.0%}" for k, v in cpu.items())
@@ -248,12 +209,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 await asyncio.sleep(2)
     finally:
         await phone.stop()
-        if controller is not None:
-            controller.stop()
-        else:
-            sink.terminate()
-            await sink.wait()
-            reader.cancel()
+        sink.terminate()
+        await sink.wait()
+        reader.cancel()
         c.delete_vhost(vhost)
         await c.drop_database(db_name)
         shutil.rmtree(work, ignore_errors=True)
@@ -271,6 +229,16 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
+def cpu_by_process(procs: list[c.Proc], sink_pid: int) -> dict[str, float]:
+    """CPU seconds so far of each service, the broker, the database and the apparatus."""
+    cpu = {f"{p.name}-{i}": c.cpu_seconds(p.pid) for i, p in enumerate(procs)}
+    cpu["rabbitmq"] = c.cpu_seconds_of("beam.smp")
+    cpu["postgres"] = c.cpu_seconds_of("postgres")
+    cpu["smtp-sink"] = c.cpu_seconds(sink_pid)
+    cpu["load-generator"] = time.process_time()
+    return cpu
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", type=int, nargs="+", default=[200, 500])
@@ -279,9 +247,10 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="py-spy every service per step")
     parser.add_argument(
         "--sink",
-        choices=["process", "thread"],
-        default="process",
-        help="SMTP server in its own process (default) or a thread of this one",
+        choices=["lean", "aiosmtpd"],
+        default="lean",
+        help="the SMTP server (its own process either way): bench/smtp_sink.py's lean "
+        "one (default) or aiosmtpd, as the tests use",
     )
     parser.add_argument(
         "--env",
