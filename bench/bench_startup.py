@@ -7,7 +7,6 @@ Target for triage: under 2 seconds.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -15,13 +14,9 @@ import time
 import urllib.error
 import urllib.request
 
+from _common import free_port
+
 PORT_VARIABLE = {"intake": "INTAKE_PORT", "triage": "TRIAGE_HTTP_PORT", "notifier": "NOTIFIER_PORT"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ready(port: int) -> bool:

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.support.service_stack import free_port
+from tests.support.ports import free_port
 
 BIN = Path("/usr/lib/rabbitmq/bin")
 

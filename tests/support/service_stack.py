@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.support.ports import free_port
 from tests.support.routing import burst_routing
 from tests.support.smtp import SmtpServer
 from tests.support.twilio import FROM_NUMBER, TwilioStandIn
@@ -94,12 +94,6 @@ def stack_env(
         env["SMTP_TIMEOUT"] = env["TWILIO_TIMEOUT"] = f"{provider_timeout:g}"
     env.update(extra or {})
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -15,15 +14,9 @@ import pytest
 from aio_pika.abc import AbstractQueue
 
 from tests.integration.intake.intake_support import CONTACT, take
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(90)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def wait_ready(session: aiohttp.ClientSession, base: str, within: float) -> None:

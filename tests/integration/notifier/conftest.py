@@ -33,7 +33,8 @@ from tests.integration.notifier.harness import (  # noqa: E402
     Harness,
     routing_doc,
 )
-from tests.support.smtp import SmtpServer, free_port  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+from tests.support.smtp import SmtpServer  # noqa: E402
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn  # noqa: E402
 
 WORK_QUEUES = (NOTIFIER_EMERGENCY_QUEUE, NOTIFIER_RESULTS_QUEUE)

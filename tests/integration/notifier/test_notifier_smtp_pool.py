@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from notifier.channels import DeliveryFailed
 from notifier.channels.email import SmtpEmail
 from notifier.rendering import Notice
-from tests.support.smtp import free_port
+from tests.support.ports import free_port
 
 NOTICE = Notice("subject", "text body", "<p>html body</p>", "short", "spoken")
 
