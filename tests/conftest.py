@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,25 @@ def isolated_rabbitmq_url() -> Iterator[str]:
     name, url = create_vhost()
     yield url
     delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+def module_rabbitmq_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A vhost for one module's service processes, which outlive a single test."""
+    name, url = create_vhost(request.module.__name__.rsplit(".", 1)[-1])
+    yield url
+    delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+async def module_database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    name, url = await create_database(request.module.__name__.rsplit(".", 1)[-1])
+    yield url
+    await drop_database(name)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a loopback port of its own."""
+    with SmtpServer() as server:
+        yield server

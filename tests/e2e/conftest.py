@@ -9,23 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.support.service_stack import Stack, stack_env
-from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer
 from tests.support.twilio import TwilioStandIn
-
-
-@pytest.fixture(scope="module")
-def module_rabbitmq_url() -> Iterator[str]:
-    name, url = create_vhost("e2e")
-    yield url
-    delete_vhost(name)
-
-
-@pytest.fixture(scope="module")
-async def module_database_url() -> AsyncIterator[str]:
-    name, url = await create_database("e2e")
-    yield url
-    await drop_database(name)
 
 
 @pytest.fixture(scope="module")

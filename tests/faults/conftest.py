@@ -46,12 +46,6 @@ async def database_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def phone() -> AsyncIterator[TwilioStandIn]:
     async with TwilioStandIn() as stand_in:
         yield stand_in

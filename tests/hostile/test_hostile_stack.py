@@ -15,7 +15,6 @@ import pytest
 
 from tests.hostile.hostile_support import HOSTILE_ENV, SECRETS, SECRETS_ENV, Sensitive, leaks
 from tests.support.service_stack import Stack, stack_env
-from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer, html_part, plain_part
 from tests.support.twilio import TwilioStandIn
 
@@ -52,20 +51,6 @@ REFUSED = [  # 422 at the intake: never published, never logged
 
 
 @pytest.fixture(scope="module")
-def vhost_url() -> Iterator[str]:
-    name, url = create_vhost("hostile-e2e")
-    yield url
-    delete_vhost(name)
-
-
-@pytest.fixture(scope="module")
-async def database_url_() -> AsyncIterator[str]:
-    name, url = await create_database("hostile_e2e")
-    yield url
-    await drop_database(name)
-
-
-@pytest.fixture(scope="module")
 def smtp() -> Iterator[SmtpServer]:
     with SmtpServer() as server:
         yield server
@@ -83,13 +68,15 @@ async def phone() -> AsyncIterator[TwilioStandIn]:
 @pytest.fixture(scope="module")
 async def stack(
     tmp_path_factory: pytest.TempPathFactory,
-    vhost_url: str,
-    database_url_: str,
+    module_rabbitmq_url: str,
+    module_database_url: str,
     smtp: SmtpServer,
     phone: TwilioStandIn,
 ) -> AsyncIterator[Stack]:
     workdir = tmp_path_factory.mktemp("hostile-stack")
-    env = stack_env(workdir, vhost_url, database_url_, smtp=smtp, phone=phone, extra=HOSTILE_ENV)
+    env = stack_env(
+        workdir, module_rabbitmq_url, module_database_url, smtp=smtp, phone=phone, extra=HOSTILE_ENV
+    )
     stack = Stack.whole(workdir, env, triage=1, status_callbacks=True)
     await stack.start_all()
     yield stack

@@ -11,7 +11,7 @@ _ROOT = str(Path(__file__).resolve().parents[3])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from collections.abc import AsyncIterator, Iterator  # noqa: E402
+from collections.abc import AsyncIterator  # noqa: E402
 
 import aio_pika  # noqa: E402
 import asyncpg  # noqa: E402
@@ -50,12 +50,6 @@ async def _purge(url: str) -> None:
             names += [retry_queue_name(queue, s) for s in range(len(NOTIFIER_RETRY_DELAYS))]
             for name in names:
                 await (await channel.get_queue(name)).purge()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
