@@ -201,6 +201,7 @@ def processes(*procs: Proc) -> Iterator[None]:
 
 
 def service(name: str, env: dict[str, str], log_dir: Path, index: int = 0) -> Proc:
+    env = {"INTAKE_DRAIN_SECONDS": "0", **env}  # nothing to drain for at the end of a bench
     return Proc(name, [sys.executable, "-m", name, "serve"], env, log_dir / f"{name}-{index}.log")
 
 

@@ -35,16 +35,28 @@ class _Pool:
 
     async def post(self, request: bytes) -> tuple[int, bytes]:
         async with self._open:
-            reader, writer = self._idle.pop() if self._idle else await self._connect()
-            try:
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                body = await reader.readexactly(_content_length(head))
-            except BaseException:
-                writer.close()
-                raise
-            self._idle.append((reader, writer))
-            return int(head[9:12]), body
+            if self._idle:
+                try:
+                    return await self._exchange(*self._idle.pop(), request)
+                except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+                    if isinstance(exc, asyncio.IncompleteReadError) and exc.partial:
+                        raise
+                    # The server closed this idle keep-alive connection before
+                    # reading the request (nothing came back): it never saw it.
+            return await self._exchange(*await self._connect(), request)
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> tuple[int, bytes]:
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            body = await reader.readexactly(_content_length(head))
+        except BaseException:
+            writer.close()
+            raise
+        self._idle.append((reader, writer))
+        return int(head[9:12]), body
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection(self._host, self._port)

@@ -38,6 +38,8 @@ def local_env() -> dict[str, str]:
     env.setdefault("LOG_FORMAT", "console")
     env.setdefault("OUTBOX_DIR", str(VAR / "outbox"))
     env.setdefault("CALL_LOG", str(VAR / "calls.log"))
+    # No load balancer to drain for on a developer's machine: Ctrl-C stops at once.
+    env.setdefault("INTAKE_DRAIN_SECONDS", "0")
     return env
 
 

@@ -44,6 +44,8 @@ def intake_env(
         "INTAKE_RATE_LIMIT_PER_MINUTE": str(rate_limit_per_minute),
         "INTAKE_RATE_LIMIT_BURST": str(rate_limit_burst),
         "INTAKE_SPOOL_DIR": str(workdir / "spool"),
+        # A second of drain on SIGTERM: the behaviour, without slowing the suites.
+        "INTAKE_DRAIN_SECONDS": "1",
         **(extra or {}),
     }
 

@@ -1,4 +1,6 @@
-"""`intake serve` as a real process: it serves, and drains on SIGTERM."""
+"""`intake serve` as a real process: it serves, and drains on SIGTERM: /readyz
+turns 503 while requests in hand, even those whose body is still on its way,
+are answered 202."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import orjson
 import pytest
 from aio_pika.abc import AbstractQueue
 
@@ -32,9 +35,23 @@ async def wait_ready(session: aiohttp.ClientSession, base: str, within: float) -
     raise AssertionError(f"intake not ready within {within}s")
 
 
-async def test_sigterm_drains_in_flight_posts_and_exits_0(
-    rabbitmq_url: str, triage_queue: AbstractQueue, tmp_path: Path
-) -> None:
+async def post_in_two_halves(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
+    """Sends a POST's headers with `Expect: 100-continue` and waits for the
+    server's go-ahead: from then on the request is in the server's hands."""
+    body = orjson.dumps(CONTACT)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"POST /v1/forms/contact HTTP/1.1\r\nHost: intake\r\n"
+        b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 100")
+    return reader, writer, body
+
+
+async def start_intake(
+    rabbitmq_url: str, tmp_path: Path, drain_seconds: float
+) -> tuple[asyncio.subprocess.Process, int]:
     port = free_port()
     env = {
         **os.environ,
@@ -43,6 +60,7 @@ async def test_sigterm_drains_in_flight_posts_and_exits_0(
         "INTAKE_PORT": str(port),
         "LOG_FORMAT": "json",
         "INTAKE_SPOOL_DIR": str(tmp_path / "spool"),
+        "INTAKE_DRAIN_SECONDS": f"{drain_seconds:g}",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "intake", "serve",
@@ -50,17 +68,31 @@ async def test_sigterm_drains_in_flight_posts_and_exits_0(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    return process, port
+
+
+async def test_sigterm_drains_posts_whose_body_is_still_arriving_and_exits_0(
+    rabbitmq_url: str, triage_queue: AbstractQueue, tmp_path: Path
+) -> None:
+    process, port = await start_intake(rabbitmq_url, tmp_path, drain_seconds=1)
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
-            await wait_ready(session, base, within=30)
-            posts = [
-                asyncio.create_task(session.post(f"{base}/v1/forms/contact", json=CONTACT))
-                for _ in range(5)
-            ]
-            await asyncio.sleep(0.01)
-            process.send_signal(signal.SIGTERM)
-            responses = await asyncio.gather(*posts, return_exceptions=True)
+            await wait_ready(session, f"http://127.0.0.1:{port}", within=30)
+        in_flight = [await post_in_two_halves(port) for _ in range(5)]
+        process.send_signal(signal.SIGTERM)
+        # Draining: the load balancer is told to move on, requests still served.
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/readyz") as response,
+        ):
+            assert response.status == 503 and (await response.json())["draining"]
+        answers = []
+        for reader, writer, body in in_flight:
+            writer.write(body)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            answers.append((head, orjson.loads(await reader.readexactly(length))))
+            writer.close()
         async with asyncio.timeout(30):
             _, stderr = await process.communicate()
     finally:
@@ -68,9 +100,29 @@ async def test_sigterm_drains_in_flight_posts_and_exits_0(
             process.kill()
             await process.wait()
     assert process.returncode == 0, stderr.decode()[-2000:]
-    accepted = [r for r in responses if isinstance(r, aiohttp.ClientResponse) and r.status == 202]
-    assert accepted, responses
-    for response in accepted:
-        await take(triage_queue, (await response.json())["id"])
+    assert [head.split(b" ")[1] for head, _ in answers] == [b"202"] * 5
+    for _, answer in answers:
+        await take(triage_queue, answer["id"])
     log = stderr.decode()
     assert "ana@example.org" not in log and "Ana" not in log
+
+
+async def test_a_second_sigterm_stops_without_waiting_for_the_drain(
+    rabbitmq_url: str, tmp_path: Path
+) -> None:
+    process, port = await start_intake(rabbitmq_url, tmp_path, drain_seconds=60)
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+            await wait_ready(session, f"http://127.0.0.1:{port}", within=30)
+            process.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.5)
+            async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
+                assert response.status == 503  # draining, for a minute
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0

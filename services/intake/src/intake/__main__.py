@@ -9,6 +9,7 @@ import uvloop
 from aiohttp import web
 
 from intake.app import create_app
+from intake.draining import drain_on_sigterm
 from intake.settings import IntakeSettings
 from shared.broker import Broker
 from shared.logging import configure_logging
@@ -30,10 +31,11 @@ def main(argv: list[str] | None = None) -> None:
         client_name="intake",
     )
     app = create_app(settings, broker)
+    drain_on_sigterm(app, settings.intake_drain_seconds)
     log.info("intake.starting", host=settings.intake_host, port=settings.intake_port)
-    # On SIGTERM run_app stops listening, waits up to shutdown_timeout for
-    # in-flight requests (and so their publishes), then runs cleanup, which
-    # closes the broker.
+    # On SIGTERM the intake drains (intake.draining), then run_app stops
+    # listening, waits up to shutdown_timeout for in-flight requests (and so
+    # their publishes), then runs cleanup, which closes the broker.
     web.run_app(
         app,
         host=settings.intake_host,

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from intake.clientmeta import ClientIdentifier
 from intake.cors import cors_middleware
+from intake.draining import DRAINING
 from intake.forwarder import SpoolForwarder
 from intake.health import add_health_routes
 from intake.idempotency import IdempotencyCache
@@ -51,11 +52,13 @@ def create_app(settings: IntakeSettings, broker: Broker) -> web.Application:
             errors_middleware(settings.intake_unavailable_retry_after, form_page),
         ],
     )
+    # Set by the entry point's SIGTERM handler (intake.draining); /readyz reads it.
+    app[DRAINING] = asyncio.Event()
     spool = _spool(settings)
     forwarder = SpoolForwarder(spool, broker, metrics) if spool is not None else None
     add_routes(app, _form_endpoint(settings, broker, metrics, spool, forwarder))
     add_site_routes(app, form_page, static_files)
-    add_health_routes(app, broker, spool, metrics)
+    add_health_routes(app, broker, spool, metrics, app[DRAINING])
 
     async def lifetime(_: web.Application) -> AsyncIterator[None]:
         broker.start()

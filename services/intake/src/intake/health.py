@@ -4,11 +4,13 @@ Like shared.health's routes, but /readyz also reports the spool: readiness
 itself still means "the broker is connected". `/readyz?accepting` answers 200
 while the intake can take submissions (broker up, or the spool writable):
 that is the probe a load balancer wants, so a broker restart does not take
-every intake out of service and turn people away.
+every intake out of service and turn people away. While the intake drains
+before stopping (intake.draining) both answer 503.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -20,7 +22,11 @@ from shared.broker import Broker
 
 
 def add_health_routes(
-    app: web.Application, broker: Broker, spool: Spool | None, metrics: IntakeMetrics
+    app: web.Application,
+    broker: Broker,
+    spool: Spool | None,
+    metrics: IntakeMetrics,
+    draining: asyncio.Event | None = None,
 ) -> None:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -40,6 +46,9 @@ def add_health_routes(
         # Accepting: a POST now would be answered 202 (the spool may be full, though).
         body["accepting"] = ready or (spool is not None and spool.is_open)
         ok = body["accepting"] if "accepting" in request.query else ready
+        if draining is not None and draining.is_set():
+            # Stopping: still answering, but the load balancer should move on.
+            body["draining"], ok = True, False
         return web.json_response(body, status=200 if ok else 503)
 
     async def metrics_page(_: web.Request) -> web.Response:

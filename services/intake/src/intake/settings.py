@@ -76,10 +76,18 @@ class IntakeSettings(ServiceSettings):
             "the connection is closed (408 for a body); also how long an idle connection stays"
         ),
     )
+    intake_drain_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "after SIGTERM, seconds the intake keeps serving while /readyz answers 503, so the "
+            "load balancer stops sending it requests before it stops accepting them"
+        ),
+    )
     intake_shutdown_timeout: float = Field(
         default=30.0,
         gt=0,
-        description="seconds SIGTERM waits for in-flight requests to finish",
+        description="seconds the stop then waits for in-flight requests to finish",
     )
     intake_spool_dir: str = Field(
         default="var/spool/intake",
