@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from intake.submissions import routing_key_for
+from shared import prescreen
 from shared.contracts import Submission
 from shared.prescreen import mentions_danger
 
@@ -50,3 +55,21 @@ def test_the_routing_key_gains_the_priority_suffix_only_for_danger() -> None:
 
     assert routing_key_for(contact("she fell and is on the floor")) == "submission.contact.priority"
     assert routing_key_for(contact("newsletter please")) == "submission.contact"
+
+
+# Every stem tried at every word start: the plain reading of the stem list,
+# which the compiled pattern (grouped by first letter for speed) must equal.
+PLAIN_READING = re.compile(r"\b(?:" + "|".join(prescreen._STEMS) + ")")
+STEM_TEXT = st.lists(
+    st.sampled_from(
+        [s.replace("(right )?", "right ").split("(")[0] for s in prescreen._STEMS]
+        + ["x", "_", "9", " ", "'", "é", "Ü", "-", "no", "help", "ayuda", "now"]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(st.one_of(STEM_TEXT, st.text(max_size=60)))
+def test_the_compiled_pattern_reads_the_stem_list_exactly(text: str) -> None:
+    plain = prescreen._plain(text)
+    assert bool(prescreen._DANGER.search(plain)) == bool(PLAIN_READING.search(plain))
