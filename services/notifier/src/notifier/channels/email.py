@@ -16,8 +16,6 @@ import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from email import policy
-from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -37,58 +35,17 @@ MAX_IDLE_SECONDS = 120.0
 _DEAD_SESSION = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
 
 
-class _ReusedHeaderClasses(HeaderRegistry):
-    """The standard registry creates a new header class (`type(...)`) on every
-    lookup, a quarter of the notifier's time per email under load; this one
-    creates each once. The headers themselves are the standard ones."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._made: dict[str, type[BaseHeader]] = {}
-
-    def __getitem__(self, name: str) -> type[BaseHeader]:
-        key = name.lower()
-        made = self._made.get(key)
-        if made is None:
-            made = self._made[key] = super().__getitem__(name)
-        return made
-
-    def map_to_type(self, name: str, cls: type[BaseHeader]) -> None:
-        super().map_to_type(name, cls)
-        self._made.clear()
-
-
-# policy.default (what EmailMessage() uses) with the header classes reused.
-EMAIL_POLICY = policy.default.clone(header_factory=_ReusedHeaderClasses())
-
-
-# Parsed From/To headers by value: the same few addresses (the sender, the
-# staff and team inboxes) come again and again, and parsing an address header
-# is the dearest part of building an email. Header objects are immutable and
-# EmailMessage takes one as it is. Bounded: submitter addresses are not reused.
-_HEADERS: dict[tuple[str, str], BaseHeader] = {}
-_HEADERS_MAX = 256
-
-
-def _header(name: str, value: str) -> BaseHeader | str:
-    key = (name, value)
-    found = _HEADERS.get(key)
-    if found is None:
-        found = EMAIL_POLICY.header_factory(name, value)
-        if len(_HEADERS) < _HEADERS_MAX:
-            _HEADERS[key] = found
-    return found
-
-
 def build_email(notice: Notice, to: str, sender: str) -> EmailMessage:
-    """Headers go through the email library, which refuses CR/LF in any value."""
-    message = EmailMessage(policy=EMAIL_POLICY)
-    message["From"] = _header("From", sender)
-    message["To"] = _header("To", to)
+    """The general path, for what `mime.compose` does not take (an address that
+    needs SMTPUTF8, say): rare, so the email library builds it all. Headers go
+    through it too, and it refuses CR/LF in any value."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
     message["Subject"] = one_line(notice.subject, 200)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="notifier.local")
-    message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
+    message["Auto-Submitted"] = "auto-generated"
     message.set_content(notice.text)
     message.add_alternative(notice.html, subtype="html")
     return message
