@@ -18,6 +18,7 @@ from uuid import UUID
 
 import asyncpg  # no stubs published
 
+from notifier import ledger_sql as sql
 from notifier.migrations.runner import migrate
 from notifier.routing import Alert
 from shared.codec import decode, encode
@@ -44,98 +45,6 @@ class Row:
     urgency: str
     status: str
     fallback: str | None
-
-
-# Upsert of one claimed delivery: a new row, or a retryable row / a lapsed lease
-# taken over. Rows come from unnest(recipient, channel, address, purpose, fallback).
-_CLAIM_ROWS = """
-    INSERT INTO deliveries AS d
-        (submission_id, recipient, channel, address, urgency, purpose, status, fallback,
-         attempts, lease_until)
-    SELECT $1, a.recipient, a.channel, a.address, $2, a.purpose, 'claimed', a.fallback,
-           1, now() + $3::interval
-    FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-        AS a(recipient, channel, address, purpose, fallback)
-    ON CONFLICT (submission_id, recipient, channel) DO UPDATE
-        SET status = 'claimed', attempts = d.attempts + 1, lease_until = EXCLUDED.lease_until,
-            address = EXCLUDED.address, updated_at = now()
-        WHERE d.status = ANY($9::text[]) OR (d.status = 'claimed' AND d.lease_until < now())
-    RETURNING id, recipient, channel
-"""
-
-# One alert: the claim and its 'claimed' audit event in one statement.
-_CLAIM = f"""
-WITH claimed AS ({_CLAIM_ROWS}),
-event AS (
-    INSERT INTO delivery_events (delivery_id, status) SELECT id, 'claimed' FROM claimed
-)
-SELECT id FROM claimed
-"""
-
-# A whole result at once: the result row, the parked alerts (held, throttled,
-# digest), the claims and their audit events; one statement, one round-trip,
-# atomic. The foreign keys are checked at the end of the statement, when the
-# result row exists.
-_RECORD_AND_CLAIM = f"""
-WITH result AS (
-    INSERT INTO results (submission_id, urgency, topic, body) VALUES ($1, $2, $10, $11)
-    ON CONFLICT (submission_id) DO NOTHING
-),
-parked AS (
-    INSERT INTO deliveries
-        (submission_id, recipient, channel, address, urgency, purpose, status, fallback)
-    SELECT $1, p.recipient, p.channel, p.address, $2, p.purpose, p.status, NULL
-    FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
-        AS p(recipient, channel, address, purpose, status)
-    ON CONFLICT (submission_id, recipient, channel) DO NOTHING
-),
-claimed AS ({_CLAIM_ROWS}),
-event AS (
-    INSERT INTO delivery_events (delivery_id, status) SELECT id, 'claimed' FROM claimed
-)
-SELECT id, recipient, channel FROM claimed
-"""
-
-# The same count for each row of a key list (k): used as a scalar subquery.
-_SENT_IN_WINDOW_SUB = """
-SELECT count(*) FROM (
-    SELECT DISTINCT provider_id FROM deliveries
-    WHERE recipient = k.recipient AND channel = k.channel AND sent_at >= k.since
-        AND provider_id IS NOT NULL
-    LIMIT k.cap
-) AS sent
-"""
-
-_PARK = """
-INSERT INTO deliveries
-    (submission_id, recipient, channel, address, urgency, purpose, status, fallback)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (submission_id, recipient, channel) DO NOTHING
-"""
-
-# The outcome and one audit event per row, atomically (a single statement).
-_FINISH = """
-WITH updated AS (
-    UPDATE deliveries SET status = $2, provider_id = COALESCE($3, provider_id),
-        error = $4, lease_until = NULL, updated_at = now(), sent_at = COALESCE($5, sent_at)
-    WHERE id = ANY($1)
-)
-INSERT INTO delivery_events (delivery_id, status, provider_id, error)
-SELECT i, $2, $3, $4 FROM unnest($1::bigint[]) WITH ORDINALITY AS e(i, n) ORDER BY n
-"""
-
-# Messages (a bundle counts once) sent to one recipient on one channel since $3,
-# counted only up to $4 (the throttle limit: every caller compares with it), so
-# the scan stops early on a busy inbox. Served by deliveries_sent_window.
-_SENT_IN_WINDOW = """
-SELECT count(*) FROM (
-    SELECT DISTINCT provider_id FROM deliveries
-    WHERE recipient = $1 AND channel = $2 AND sent_at >= $3 AND provider_id IS NOT NULL
-    LIMIT $4
-) AS sent
-"""
-
-_ROW = "id, submission_id, recipient, channel, address, urgency, status, fallback"
 
 
 class Ledger:
@@ -177,7 +86,7 @@ class Ledger:
     async def claim(self, result: TriageResult, alert: Alert) -> tuple[Claim, int | None]:
         async with self._pool.acquire() as conn:
             new_id = await conn.fetchval(
-                _CLAIM,
+                sql.CLAIM,
                 result.submission_id,
                 result.urgency.value,
                 self._lease,
@@ -205,7 +114,7 @@ class Ledger:
         its own (recipient, channel)."""
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                _RECORD_AND_CLAIM,
+                sql.RECORD_AND_CLAIM,
                 result.submission_id,
                 result.urgency.value,
                 self._lease,
@@ -242,7 +151,7 @@ class Ledger:
     async def park(self, result: TriageResult, alert: Alert, status: str) -> None:
         """Record an alert that waits: held (quiet hours), throttled, or digest."""
         await self._pool.execute(
-            _PARK,
+            sql.PARK,
             result.submission_id,
             alert.recipient,
             alert.channel.value,
@@ -263,14 +172,14 @@ class Ledger:
         sent_at: datetime | None = None,
     ) -> None:
         """Record an outcome; `sent_at` (the service clock) counts toward throttles."""
-        await self._pool.execute(_FINISH, ids, status, provider_id, error, sent_at)
+        await self._pool.execute(sql.FINISH, ids, status, provider_id, error, sent_at)
 
     async def sent_in_window(
         self, recipient: str, channel: str, since: datetime, cap: int | None = None
     ) -> int:
         """Messages (a bundle counts once) sent to one recipient on one channel;
         counted up to `cap` at most (None: all), enough to compare with a limit."""
-        count = await self._pool.fetchval(_SENT_IN_WINDOW, recipient, channel, since, cap)
+        count = await self._pool.fetchval(sql.SENT_IN_WINDOW, recipient, channel, since, cap)
         return int(count or 0)
 
     async def sent_in_windows(
@@ -280,7 +189,7 @@ class Ledger:
         if len(keys) == 1:
             return [await self.sent_in_window(*keys[0])]
         rows = await self._pool.fetch(
-            f"SELECT k.n, ({_SENT_IN_WINDOW_SUB}) AS sent"
+            f"SELECT k.n, ({sql.SENT_IN_WINDOW_SUB}) AS sent"
             " FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])"
             " WITH ORDINALITY AS k(recipient, channel, since, cap, n) ORDER BY k.n",
             [k[0] for k in keys],
@@ -292,7 +201,7 @@ class Ledger:
 
     async def waiting(self) -> list[Row]:
         rows = await self._pool.fetch(
-            f"SELECT {_ROW} FROM deliveries WHERE status = ANY($1::text[])"
+            f"SELECT {sql.ROW} FROM deliveries WHERE status = ANY($1::text[])"
             " OR (status = 'flushing' AND lease_until < now()) ORDER BY id",
             list(WAITING),
         )
@@ -303,7 +212,7 @@ class Ledger:
         rows = await self._pool.fetch(
             f"UPDATE deliveries SET status = $3, lease_until = now() + $4::interval,"
             f" updated_at = now() WHERE id = ANY($1) AND (status = ANY($2::text[])"
-            f" OR (status = $3 AND lease_until < now())) RETURNING {_ROW}",
+            f" OR (status = $3 AND lease_until < now())) RETURNING {sql.ROW}",
             ids,
             list(statuses),
             as_status,
@@ -320,7 +229,7 @@ class Ledger:
 
     async def by_provider_id(self, provider_id: str) -> list[Row]:
         rows = await self._pool.fetch(
-            f"SELECT {_ROW} FROM deliveries WHERE provider_id = $1", provider_id
+            f"SELECT {sql.ROW} FROM deliveries WHERE provider_id = $1", provider_id
         )
         return [Row(**dict(r)) for r in rows]
 

@@ -1,4 +1,4 @@
--- The throttle count (ledger._SENT_IN_WINDOW) reads only rows that were sent:
+-- The throttle count (ledger_sql.SENT_IN_WINDOW) reads only rows that were sent:
 -- an index of just those, by (recipient, channel, sent_at), with the provider
 -- id carried along so the count can be answered from the index alone. It
 -- replaces deliveries_window, which also held every unsent row (sent_at NULL)

@@ -1,0 +1,98 @@
+"""The ledger's SQL statements (notifier.ledger runs them).
+
+Each writes what one ledger call needs in one round trip: data-modifying CTEs
+insert or update the delivery rows and append their audit events together.
+"""
+
+from __future__ import annotations
+
+# Upsert of one claimed delivery: a new row, or a retryable row / a lapsed lease
+# taken over. Rows come from unnest(recipient, channel, address, purpose, fallback).
+CLAIM_ROWS = """
+    INSERT INTO deliveries AS d
+        (submission_id, recipient, channel, address, urgency, purpose, status, fallback,
+         attempts, lease_until)
+    SELECT $1, a.recipient, a.channel, a.address, $2, a.purpose, 'claimed', a.fallback,
+           1, now() + $3::interval
+    FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+        AS a(recipient, channel, address, purpose, fallback)
+    ON CONFLICT (submission_id, recipient, channel) DO UPDATE
+        SET status = 'claimed', attempts = d.attempts + 1, lease_until = EXCLUDED.lease_until,
+            address = EXCLUDED.address, updated_at = now()
+        WHERE d.status = ANY($9::text[]) OR (d.status = 'claimed' AND d.lease_until < now())
+    RETURNING id, recipient, channel
+"""
+
+# One alert: the claim and its 'claimed' audit event in one statement.
+CLAIM = f"""
+WITH claimed AS ({CLAIM_ROWS}),
+event AS (
+    INSERT INTO delivery_events (delivery_id, status) SELECT id, 'claimed' FROM claimed
+)
+SELECT id FROM claimed
+"""
+
+# A whole result at once: the result row, the parked alerts (held, throttled,
+# digest), the claims and their audit events; one statement, one round-trip,
+# atomic. The foreign keys are checked at the end of the statement, when the
+# result row exists.
+RECORD_AND_CLAIM = f"""
+WITH result AS (
+    INSERT INTO results (submission_id, urgency, topic, body) VALUES ($1, $2, $10, $11)
+    ON CONFLICT (submission_id) DO NOTHING
+),
+parked AS (
+    INSERT INTO deliveries
+        (submission_id, recipient, channel, address, urgency, purpose, status, fallback)
+    SELECT $1, p.recipient, p.channel, p.address, $2, p.purpose, p.status, NULL
+    FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+        AS p(recipient, channel, address, purpose, status)
+    ON CONFLICT (submission_id, recipient, channel) DO NOTHING
+),
+claimed AS ({CLAIM_ROWS}),
+event AS (
+    INSERT INTO delivery_events (delivery_id, status) SELECT id, 'claimed' FROM claimed
+)
+SELECT id, recipient, channel FROM claimed
+"""
+
+# The same count for each row of a key list (k): used as a scalar subquery.
+SENT_IN_WINDOW_SUB = """
+SELECT count(*) FROM (
+    SELECT DISTINCT provider_id FROM deliveries
+    WHERE recipient = k.recipient AND channel = k.channel AND sent_at >= k.since
+        AND provider_id IS NOT NULL
+    LIMIT k.cap
+) AS sent
+"""
+
+PARK = """
+INSERT INTO deliveries
+    (submission_id, recipient, channel, address, urgency, purpose, status, fallback)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (submission_id, recipient, channel) DO NOTHING
+"""
+
+# The outcome and one audit event per row, atomically (a single statement).
+FINISH = """
+WITH updated AS (
+    UPDATE deliveries SET status = $2, provider_id = COALESCE($3, provider_id),
+        error = $4, lease_until = NULL, updated_at = now(), sent_at = COALESCE($5, sent_at)
+    WHERE id = ANY($1)
+)
+INSERT INTO delivery_events (delivery_id, status, provider_id, error)
+SELECT i, $2, $3, $4 FROM unnest($1::bigint[]) WITH ORDINALITY AS e(i, n) ORDER BY n
+"""
+
+# Messages (a bundle counts once) sent to one recipient on one channel since $3,
+# counted only up to $4 (the throttle limit: every caller compares with it), so
+# the scan stops early on a busy inbox. Served by deliveries_sent_window.
+SENT_IN_WINDOW = """
+SELECT count(*) FROM (
+    SELECT DISTINCT provider_id FROM deliveries
+    WHERE recipient = $1 AND channel = $2 AND sent_at >= $3 AND provider_id IS NOT NULL
+    LIMIT $4
+) AS sent
+"""
+
+ROW = "id, submission_id, recipient, channel, address, urgency, status, fallback"
