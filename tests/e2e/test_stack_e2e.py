@@ -19,25 +19,13 @@ import pytest
 
 from tests.support.service_stack import Stack
 from tests.support.smtp import SmtpServer
+from tests.support.submissions import EMERGENCY, ROUTINE
 from tests.support.twilio import TwilioStandIn
 
 pytestmark = pytest.mark.e2e
 
 ON_CALL_NUMBERS = {"+15550100001", "+15550100002"}
 
-EMERGENCY = {
-    "name": "Rosa Diaz",
-    "email": "rosa@example.com",
-    "phone": "+1 303 555 0199",
-    "message": "My husband has ALS and he can't breathe right now, his lips are going blue "
-    "and the BiPAP isn't helping",
-}
-THERAPY_QUESTION = {
-    "name": "Tom Reed",
-    "email": "tom@example.com",
-    "message": "Can you help us find a physical therapist who has worked with ALS patients "
-    "near Denver?",
-}
 DONATION = {
     "name": "June Park",
     "email": "june@example.com",
@@ -88,7 +76,7 @@ async def test_an_emergency_becomes_a_phone_call_and_an_email_within_seconds(
 async def test_a_routine_question_goes_to_the_topic_team_inbox_only(
     stack: Stack, smtp: SmtpServer, phone: TwilioStandIn
 ) -> None:
-    submission_id = await post(stack, THERAPY_QUESTION)
+    submission_id = await post(stack, ROUTINE)
     await wait_for(lambda: bool(smtp.inbox.about(submission_id)))
     [email] = smtp.inbox.about(submission_id)
     assert "programs@example.org" in str(email["To"])
@@ -109,7 +97,7 @@ async def test_a_donation_waits_for_the_daily_digest(stack: Stack, smtp: SmtpSer
 
 
 async def test_two_triage_workers_share_the_load(stack: Stack, smtp: SmtpServer) -> None:
-    ids = await asyncio.gather(*(post(stack, THERAPY_QUESTION) for _ in range(40)))
+    ids = await asyncio.gather(*(post(stack, ROUTINE) for _ in range(40)))
     await wait_for(lambda: all(smtp.inbox.about(i) for i in ids), timeout=60)
     shares = [await _classified(worker.url) for worker in stack.services["triage"]]
     assert all(share > 0 for share in shares), shares
@@ -127,7 +115,7 @@ async def test_sigterm_on_every_service_loses_nothing_in_flight(
         async with aiohttp.ClientSession() as session:
             for _ in range(count):
                 try:
-                    async with session.post(url, json=THERAPY_QUESTION) as response:
+                    async with session.post(url, json=ROUTINE) as response:
                         if response.status == 202:
                             accepted.append(str((await response.json())["id"]))
                         else:

@@ -27,20 +27,6 @@ StackFactory = Callable[..., Awaitable[Stack]]
 ON_CALL_NUMBERS = {"+15550100001", "+15550100002"}
 ON_CALL_EMAILS = {"alex@example.org", "blair@example.org"}
 
-ROUTINE = {
-    "name": "Tom Reed",
-    "email": "tom@example.com",
-    "message": "Can you help us find a physical therapist who has worked with ALS patients "
-    "near Denver?",
-}
-EMERGENCY = {
-    "name": "Rosa Diaz",
-    "email": "rosa@example.com",
-    "phone": "+1 303 555 0199",
-    "message": "My husband has ALS and he can't breathe right now, his lips are going blue "
-    "and the BiPAP isn't helping",
-}
-
 # Staff subjects end with "(<submission id>)"; ops notices start with [NOTIFIER].
 _SUBJECT_ID = re.compile(r"\(([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)\s*$")
 

@@ -13,7 +13,6 @@ import aiohttp
 import pytest
 
 from tests.faults.helpers import (
-    ROUTINE,
     Answer,
     Mail,
     StackFactory,
@@ -26,6 +25,7 @@ from tests.faults.helpers import (
 from tests.faults.private_broker import PrivateBroker
 from tests.support.service_stack import ServiceProcess
 from tests.support.smtp import SmtpServer, plain_part
+from tests.support.submissions import ROUTINE
 from tests.support.twilio import TwilioStandIn
 
 pytestmark = pytest.mark.faults

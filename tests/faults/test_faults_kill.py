@@ -12,8 +12,6 @@ import aiohttp
 import pytest
 
 from tests.faults.helpers import (
-    EMERGENCY,
-    ROUTINE,
     Mail,
     StackFactory,
     calls_about,
@@ -25,6 +23,7 @@ from tests.faults.helpers import (
 )
 from tests.support.service_stack import Stack
 from tests.support.smtp import SmtpServer
+from tests.support.submissions import EMERGENCY, ROUTINE
 from tests.support.twilio import TwilioStandIn
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(150)]

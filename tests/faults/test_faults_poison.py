@@ -11,9 +11,7 @@ import pytest
 
 from shared.topology import NOTIFIER_EMERGENCY_QUEUE, NOTIFIER_RESULTS_QUEUE, TRIAGE_QUEUE
 from tests.faults.helpers import (
-    EMERGENCY,
     ON_CALL_NUMBERS,
-    ROUTINE,
     Mail,
     StackFactory,
     calls_about,
@@ -26,6 +24,7 @@ from tests.faults.helpers import (
     wait_for,
 )
 from tests.support.smtp import SmtpServer
+from tests.support.submissions import EMERGENCY, ROUTINE
 from tests.support.twilio import TwilioStandIn
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(120)]

@@ -10,10 +10,8 @@ import time
 import pytest
 
 from tests.faults.helpers import (
-    EMERGENCY,
     ON_CALL_EMAILS,
     ON_CALL_NUMBERS,
-    ROUTINE,
     Mail,
     StackFactory,
     calls_about,
@@ -22,6 +20,7 @@ from tests.faults.helpers import (
     wait_for,
 )
 from tests.support.smtp import SmtpServer
+from tests.support.submissions import EMERGENCY, ROUTINE
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.twilio import TwilioStandIn
 
