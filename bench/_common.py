@@ -7,7 +7,6 @@ into one table at the end.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -23,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support import service_stack  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
+from tests.support.routing import unthrottled_routing  # noqa: E402
 from tests.support.services import (  # noqa: E402
     create_database,
     create_vhost,
@@ -31,6 +32,7 @@ from tests.support.services import (  # noqa: E402
     drop_database,
     rabbitmqctl,
 )
+from tests.support.twilio import TwilioStandIn  # noqa: E402
 
 __all__ = [
     "ROOT",
@@ -46,8 +48,8 @@ __all__ = [
     "percentile",
     "py_spy",
     "rabbitmqctl",
-    "routing_file",
     "rss_mib",
+    "stack_env",
     "wait_http",
 ]
 
@@ -92,6 +94,20 @@ def py_spy() -> str:
     raise RuntimeError("py-spy not found: uv pip install py-spy (or set PY_SPY)")
 
 
+def record_profile(
+    pid: int, out: Path, seconds: float, rate: int = 250, native: bool = False
+) -> subprocess.Popen[bytes]:
+    """py-spy recording a running process into a speedscope file (wait() on it)."""
+    out.parent.mkdir(exist_ok=True)
+    command = [py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds))]
+    command += ["--rate", str(rate), "--format", "speedscope", "-o", str(out), "--nonblocking"]
+    return subprocess.Popen(
+        command + (["--native"] if native else []),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (from /proc/<pid>/stat)."""
     user, system = cpu_split(pid)
@@ -115,21 +131,28 @@ def cpu_split(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
-def routing_file(folder: Path) -> Path:
-    """The shipped routing without throttles: a benchmark sends every alert.
-
-    (Raising the limits instead, as the tests do, would have each email count
-    its recipient's whole window in the ledger: ~12,000 rows at 200/s, a cost
-    no real limit has; with the shipped limit of 30 the count reads 30 rows.)
-    """
-    import yaml
-
-    shipped = ROOT / "services/notifier/src/notifier/routing.yaml"
-    routing = yaml.safe_load(shipped.read_text())
-    routing["throttle"] = {}
-    path = folder / "routing.yaml"
-    path.write_text(yaml.safe_dump(routing))
-    return path
+def stack_env(
+    work: Path,
+    rabbitmq_url: str,
+    database_url: str,
+    *,
+    smtp_port: int,
+    phone: TwilioStandIn,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The services' environment as the whole-stack tests build it, for a
+    benchmark: no throttles (every alert is sent), rate limits out of reach."""
+    return service_stack.stack_env(
+        work,
+        rabbitmq_url,
+        database_url,
+        smtp_port=smtp_port,
+        phone=phone,
+        routing=unthrottled_routing(work),
+        rate_limit_per_minute=100_000_000,
+        rate_limit_burst=1_000_000,
+        extra=extra,
+    )
 
 
 @dataclass
@@ -201,7 +224,7 @@ def processes(*procs: Proc) -> Iterator[None]:
 
 
 def service(name: str, env: dict[str, str], log_dir: Path, index: int = 0) -> Proc:
-    env = {"INTAKE_DRAIN_SECONDS": "0", **env}  # nothing to drain for at the end of a bench
+    env = {**env, "INTAKE_DRAIN_SECONDS": "0"}  # nothing to drain for at the end of a bench
     return Proc(name, [sys.executable, "-m", name, "serve"], env, log_dir / f"{name}-{index}.log")
 
 
@@ -228,6 +251,3 @@ def sleep_until(deadline: float) -> None:
     remaining = deadline - time.monotonic()
     if remaining > 0:
         time.sleep(remaining)
-
-
-_ = asyncio  # kept for scripts that import it from here

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 import _common as c
 from paced_posts import post_paced
 
-from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
+from tests.support.twilio import TwilioStandIn
 
 FORM_PATH = "/v1/forms/contact"
 QUESTION = (
@@ -106,24 +105,14 @@ async def main_async(args: argparse.Namespace) -> int:
     sink, smtp_port, reader = await start_sink(inbox, args.sink)
     phone = TwilioStandIn()
     await phone.start()
-    base = {
-        "RABBITMQ_URL": url,
-        "DATABASE_URL": db_url,
-        "LOG_FORMAT": "json",
-        "INTAKE_RATE_LIMIT_PER_MINUTE": "100000000",
-        "INTAKE_RATE_LIMIT_BURST": "1000000",
-        "INTAKE_SPOOL_DIR": str(work / "spool"),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "MAIL_FROM": "alerts@example.org",
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_FROM_NUMBER": FROM_NUMBER,
-        "TWILIO_API_BASE": phone.base_url,
-        "ROUTING_FILE": str(c.routing_file(work)),
-        "OPS_EMAIL": "ops@example.org",
-        **dict(item.split("=", 1) for item in args.env),
-    }
+    base = c.stack_env(
+        work,
+        url,
+        db_url,
+        smtp_port=smtp_port,
+        phone=phone,
+        extra=dict(item.split("=", 1) for item in args.env),
+    )
     intake_port, notifier_port = c.free_port(), c.free_port()
     procs = [c.service("intake", {**base, "INTAKE_PORT": str(intake_port)}, work)]
     triage_ports = [c.free_port() for _ in range(args.triage)]
@@ -157,28 +146,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 if args.profile:
                     for i, p in enumerate(procs):
                         out = c.ROOT / "bench" / "profiles" / f"e2e-{rate}-{p.name}-{i}.json"
-                        out.parent.mkdir(exist_ok=True)
-                        spies.append(
-                            subprocess.Popen(  # noqa: ASYNC220
-                                [
-                                    c.py_spy(),
-                                    "record",
-                                    "--pid",
-                                    str(p.pid),
-                                    "--duration",
-                                    str(int(args.seconds)),
-                                    "--rate",
-                                    "200",
-                                    "--format",
-                                    "speedscope",
-                                    "-o",
-                                    str(out),
-                                    "--nonblocking",
-                                ],
-                                stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL,
-                            )
-                        )
+                        spies.append(c.record_profile(p.pid, out, args.seconds, rate=200))
                 started = time.perf_counter()
                 results[rate] = await load_step(intake_port, rate, args.seconds, inbox, 30)
                 wall = time.perf_counter() - started

@@ -37,7 +37,7 @@ from shared.topology import (
     declare_topology,
 )
 from tests.support.smtp import SmtpServer
-from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
+from tests.support.twilio import TwilioStandIn
 
 ROUTINE = [
     "Can you help us find a physical therapist who has worked with ALS patients near Denver?",
@@ -100,23 +100,7 @@ async def main_async(args: argparse.Namespace) -> int:
     smtp.start()
     phone = TwilioStandIn()
     await phone.start()
-    base = {
-        "RABBITMQ_URL": url,
-        "DATABASE_URL": db_url,
-        "LOG_FORMAT": "json",
-        "INTAKE_RATE_LIMIT_PER_MINUTE": "100000000",
-        "INTAKE_RATE_LIMIT_BURST": "1000000",
-        "INTAKE_SPOOL_DIR": str(work / "spool"),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp.port),
-        "MAIL_FROM": "alerts@example.org",
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_FROM_NUMBER": FROM_NUMBER,
-        "TWILIO_API_BASE": phone.base_url,
-        "ROUTING_FILE": str(c.routing_file(work)),
-        "OPS_EMAIL": "ops@example.org",
-    }
+    base = c.stack_env(work, url, db_url, smtp_port=smtp.port, phone=phone)
     ports = {name: c.free_port() for name in ("intake", "triage", "notifier")}
     intake = c.service(
         "intake",

@@ -167,27 +167,7 @@ def main() -> int:
             if args.profile == "py-spy":
                 for name, (url, amqp) in targets.items():
                     out = c.ROOT / "bench" / "profiles" / f"{name}.speedscope.json"
-                    out.parent.mkdir(exist_ok=True)
-                    spy = subprocess.Popen(
-                        [
-                            c.py_spy(),
-                            "record",
-                            "--pid",
-                            str(procs[name].pid),
-                            "--duration",
-                            str(args.seconds),
-                            "--rate",
-                            "250",
-                            "--format",
-                            "speedscope",
-                            "-o",
-                            str(out),
-                            "--nonblocking",
-                            *(["--native"] if args.native else []),
-                        ],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
+                    spy = c.record_profile(procs[name].pid, out, args.seconds, native=args.native)
                     figures = wrk(url, script, args.seconds, args.connections)
                     spy.wait(60)
                     asyncio.run(c.purge(amqp, TRIAGE_QUEUE))

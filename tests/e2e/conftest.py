@@ -34,7 +34,9 @@ async def stack(
     phone: TwilioStandIn,
 ) -> AsyncIterator[Stack]:
     workdir = tmp_path_factory.mktemp("stack")
-    env = stack_env(workdir, module_rabbitmq_url, module_database_url, smtp=smtp, phone=phone)
+    env = stack_env(
+        workdir, module_rabbitmq_url, module_database_url, smtp_port=smtp.port, phone=phone
+    )
     stack = Stack.whole(workdir, env, triage=2, status_callbacks=True)
     await stack.start_all()
     yield stack

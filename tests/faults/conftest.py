@@ -85,7 +85,7 @@ async def make_stack(
             workdir,
             rabbitmq_url,
             database_url,
-            smtp=smtp,
+            smtp_port=smtp.port,
             phone=phone,
             phone_url=f"http://127.0.0.1:{phone_line.port}",
             provider_timeout=5,

@@ -75,7 +75,12 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     workdir = tmp_path_factory.mktemp("hostile-stack")
     env = stack_env(
-        workdir, module_rabbitmq_url, module_database_url, smtp=smtp, phone=phone, extra=HOSTILE_ENV
+        workdir,
+        module_rabbitmq_url,
+        module_database_url,
+        smtp_port=smtp.port,
+        phone=phone,
+        extra=HOSTILE_ENV,
     )
     stack = Stack.whole(workdir, env, triage=1, status_callbacks=True)
     await stack.start_all()

@@ -17,7 +17,6 @@ import aiohttp
 
 from tests.support.ports import free_port
 from tests.support.routing import burst_routing
-from tests.support.smtp import SmtpServer
 from tests.support.twilio import FROM_NUMBER, TwilioStandIn
 
 # Far above what any test posts from its one address: no test measures the limiter.
@@ -55,8 +54,9 @@ def stack_env(
     rabbitmq_url: str,
     database_url: str,
     *,
-    smtp: SmtpServer,
+    smtp_port: int,
     phone: TwilioStandIn,
+    routing: Path | None = None,
     phone_url: str | None = None,
     provider_timeout: float | None = None,
     rate_limit_per_minute: int = RATE_LIMIT_PER_MINUTE,
@@ -68,6 +68,7 @@ def stack_env(
     credentials) and the shipped routing with throttles out of the way (written
     into `workdir`).
 
+    routing: a routing file instead of the shipped one with raised throttles.
     phone_url: where the notifier reaches the stand-in, if not directly (a proxy).
     provider_timeout: SMTP_TIMEOUT and TWILIO_TIMEOUT in seconds; None keeps the
     services' defaults. `extra` adds variables (or overrides these).
@@ -82,13 +83,13 @@ def stack_env(
         {
             "DATABASE_URL": database_url,
             "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp.port),
+            "SMTP_PORT": str(smtp_port),
             "MAIL_FROM": MAIL_FROM,
             "TWILIO_ACCOUNT_SID": phone.account_sid,
             "TWILIO_AUTH_TOKEN": phone.auth_token,
             "TWILIO_FROM_NUMBER": FROM_NUMBER,
             "TWILIO_API_BASE": phone_url or phone.base_url,
-            "ROUTING_FILE": str(burst_routing(workdir)),
+            "ROUTING_FILE": str(routing or burst_routing(workdir)),
             "OPS_EMAIL": OPS_EMAIL,
         }
     )
