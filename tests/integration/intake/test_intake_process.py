@@ -116,8 +116,9 @@ async def test_a_second_sigterm_stops_without_waiting_for_the_drain(
             await wait_ready(session, f"http://127.0.0.1:{port}", within=30)
             process.send_signal(signal.SIGTERM)
             await asyncio.sleep(0.5)
-            async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
-                assert response.status == 503  # draining, for a minute
+            for probe in ("/readyz", "/readyz?accepting"):  # draining, for a minute
+                async with session.get(f"http://127.0.0.1:{port}{probe}") as response:
+                    assert response.status == 503, probe
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(15):
             await process.communicate()
