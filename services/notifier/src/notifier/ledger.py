@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg  # no stubs published
 
 from notifier import ledger_sql as sql
+from notifier.finishes import Finish, FinishWriter
 from notifier.migrations.runner import migrate
 from notifier.routing import Alert
 from shared.codec import decode, encode
@@ -51,6 +52,7 @@ class Ledger:
     def __init__(self, pool: Any, lease: timedelta) -> None:
         self._pool = pool
         self._lease = lease
+        self._finishes = FinishWriter(pool)
 
     @classmethod
     async def connect(cls, url: str, lease: timedelta) -> Ledger:
@@ -58,6 +60,7 @@ class Ledger:
         return cls(pool, lease)
 
     async def close(self) -> None:
+        await self._finishes.drain()
         await self._pool.close()
 
     async def ping(self) -> bool:
@@ -171,8 +174,9 @@ class Ledger:
         error: str | None = None,
         sent_at: datetime | None = None,
     ) -> None:
-        """Record an outcome; `sent_at` (the service clock) counts toward throttles."""
-        await self._pool.execute(sql.FINISH, ids, status, provider_id, error, sent_at)
+        """Record an outcome; `sent_at` (the service clock) counts toward throttles.
+        Finishes that arrive together share one statement (notifier.finishes)."""
+        await self._finishes.write(Finish(tuple(ids), status, provider_id, error, sent_at))
 
     async def sent_in_window(
         self, recipient: str, channel: str, since: datetime, cap: int | None = None

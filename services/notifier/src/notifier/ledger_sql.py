@@ -73,15 +73,21 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (submission_id, recipient, channel) DO NOTHING
 """
 
-# The outcome and one audit event per row, atomically (a single statement).
+# Outcomes of several finishes at once (group commit): one row per delivery
+# id, each with its own outcome, and one audit event per row, in order.
 FINISH = """
-WITH updated AS (
-    UPDATE deliveries SET status = $2, provider_id = COALESCE($3, provider_id),
-        error = $4, lease_until = NULL, updated_at = now(), sent_at = COALESCE($5, sent_at)
-    WHERE id = ANY($1)
+WITH outcome AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+        WITH ORDINALITY AS o(id, status, provider_id, error, sent_at, n)
+),
+updated AS (
+    UPDATE deliveries AS d SET status = o.status,
+        provider_id = COALESCE(o.provider_id, d.provider_id), error = o.error,
+        lease_until = NULL, updated_at = now(), sent_at = COALESCE(o.sent_at, d.sent_at)
+    FROM outcome AS o WHERE d.id = o.id
 )
 INSERT INTO delivery_events (delivery_id, status, provider_id, error)
-SELECT i, $2, $3, $4 FROM unnest($1::bigint[]) WITH ORDINALITY AS e(i, n) ORDER BY n
+SELECT id, status, provider_id, error FROM outcome ORDER BY n
 """
 
 # Messages (a bundle counts once) sent to one recipient on one channel since $3,

@@ -1,0 +1,123 @@
+"""The ledger writes finishes that arrive together in one statement (group
+commit), against the real PostgreSQL: each row still gets its own outcome and
+audit event, and each caller learns whether its own outcome was recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from notifier.ledger import Ledger
+from notifier.routing import Alert, Channel
+from tests.integration.notifier.harness import make_result
+
+
+class CountingPool:
+    """The real pool, counting the statements run through `execute`."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.executed = 0
+
+    async def execute(self, *args: Any) -> Any:
+        self.executed += 1
+        return await self.pool.execute(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
+@pytest.fixture
+async def ledger(database_url: str) -> AsyncIterator[tuple[Ledger, CountingPool]]:
+    pool = CountingPool(await asyncpg.create_pool(database_url, min_size=1, max_size=4))
+    ledger = Ledger(pool, timedelta(minutes=5))
+    await ledger.migrate()
+    async with pool.acquire() as conn:
+        await conn.execute("TRUNCATE results, deliveries, delivery_events")
+    yield ledger, pool
+    await ledger.close()
+
+
+async def claimed_rows(ledger: Ledger, count: int) -> list[int]:
+    alert = Alert("team:support", Channel.EMAIL, "support@example.org")
+    ids = []
+    for _ in range(count):
+        [(_, row_id)] = await ledger.record_and_claim(make_result(), [alert])
+        assert row_id is not None
+        ids.append(row_id)
+    return ids
+
+
+async def test_finishes_that_arrive_together_share_one_statement(
+    ledger: tuple[Ledger, CountingPool],
+) -> None:
+    led, pool = ledger
+    ids = await claimed_rows(led, 20)
+    sent_at = datetime(2025, 3, 5, 12, 0, tzinfo=UTC)
+    before = pool.executed
+
+    await asyncio.gather(
+        *(
+            led.finish([i], "sent", provider_id=f"<m{i}@x>", sent_at=sent_at)
+            if n % 2 == 0
+            else led.finish([i], "error", error=f"refused {i}")
+            for n, i in enumerate(ids)
+        )
+    )
+
+    assert pool.executed - before == 1
+    rows = {r["id"]: r for r in await pool.fetch("SELECT * FROM deliveries")}
+    for n, i in enumerate(ids):
+        if n % 2 == 0:
+            assert (rows[i]["status"], rows[i]["provider_id"]) == ("sent", f"<m{i}@x>")
+            assert rows[i]["sent_at"] == sent_at and rows[i]["error"] is None
+        else:
+            assert (rows[i]["status"], rows[i]["error"]) == ("error", f"refused {i}")
+            assert rows[i]["provider_id"] is None and rows[i]["sent_at"] is None
+        assert rows[i]["lease_until"] is None
+    events = await pool.fetch(
+        "SELECT delivery_id, status FROM delivery_events WHERE status <> 'claimed' ORDER BY id"
+    )
+    assert [e["delivery_id"] for e in events] == ids
+
+
+async def test_two_outcomes_for_one_row_are_written_in_order(
+    ledger: tuple[Ledger, CountingPool],
+) -> None:
+    led, pool = ledger
+    [row] = await claimed_rows(led, 1)
+
+    await asyncio.gather(
+        led.finish([row], "error", error="busy"),
+        led.finish([row], "failed", error="gave up"),
+    )
+
+    assert await pool.fetchval("SELECT status FROM deliveries WHERE id = $1", row) == "failed"
+    events = await pool.fetch(
+        "SELECT status FROM delivery_events WHERE delivery_id = $1 ORDER BY id", row
+    )
+    assert [e["status"] for e in events] == ["claimed", "error", "failed"]
+
+
+async def test_a_failed_statement_fails_the_finishes_it_carried_and_the_next_ones_go_on(
+    ledger: tuple[Ledger, CountingPool],
+) -> None:
+    led, pool = ledger
+    ids = await claimed_rows(led, 2)
+    missing = max(ids) + 1000  # its audit event breaks the foreign key
+
+    outcomes = await asyncio.gather(
+        led.finish([ids[0]], "sent"),
+        led.finish([missing], "sent"),
+        return_exceptions=True,
+    )
+    await led.finish([ids[1]], "sent")
+
+    assert all(isinstance(o, asyncpg.ForeignKeyViolationError) for o in outcomes)
+    statuses = dict(await pool.fetch("SELECT id, status FROM deliveries"))
+    assert statuses == {ids[0]: "claimed", ids[1]: "sent"}
