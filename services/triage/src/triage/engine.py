@@ -19,10 +19,11 @@ from pathlib import Path
 
 from shared.contracts import Reason, Topic, Urgency
 from shared.forms import FormKind
+from triage.language import language_of
 from triage.matching import Found, Span
 from triage.model import DEFAULT_MODEL, Model, Prediction, load_model
 from triage.rules import RuleSet, UrgencyRule, load_rules
-from triage.text import Bounds, language_of, message_text, normalise
+from triage.text import Bounds, message_text, normalise
 from triage.words import Text
 
 _WORD6 = re.compile(r"\w{6,}")

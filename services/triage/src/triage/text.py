@@ -1,4 +1,4 @@
-"""Text normalisation, language guess and the scope of a phrase.
+"""Text normalisation and the scope of a phrase.
 
 Rules and messages go through the same `normalise`, so a rule author writes
 "can't breathe" and it also matches "cant breathe", "cannot breathe" and
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import filterfalse, repeat
+from itertools import filterfalse
 
 # dropped; and Spanish opening marks to spaces
 _DROPPED = ("’", "‘", "'", "`", "´")
@@ -51,78 +51,6 @@ CLAUSE_END = re.compile(r"[.!?;,:\n()\-]+|\b(?:but|pero|although|aunque)\b")
 # `\w` and `\b` mean the same in both modes but are far cheaper to test.
 _CLAUSE_END_ASCII = re.compile(CLAUSE_END.pattern, re.ASCII)
 _WORD = re.compile(r"\w+")
-
-_ES_WORDS = frozenset(
-    [
-        "de",
-        "la",
-        "el",
-        "que",
-        "y",
-        "en",
-        "los",
-        "las",
-        "se",
-        "por",
-        "con",
-        "para",
-        "una",
-        "un",
-        "mi",
-        "es",
-        "del",
-        "al",
-        "muy",
-        "pero",
-        "su",
-        "hola",
-        "gracias",
-        "esta",
-        "estoy",
-        "tiene",
-        "puede",
-        "ayuda",
-        "nos",
-        "le",
-        "lo",
-        "mas",
-        "como",
-        "hace",
-    ]
-)
-_EN_WORDS = frozenset(
-    [
-        "the",
-        "and",
-        "to",
-        "of",
-        "is",
-        "my",
-        "in",
-        "it",
-        "that",
-        "for",
-        "on",
-        "with",
-        "this",
-        "he",
-        "she",
-        "we",
-        "you",
-        "was",
-        "have",
-        "are",
-        "be",
-        "at",
-        "not",
-        "his",
-        "her",
-        "our",
-        "can",
-        "but",
-        "from",
-    ]
-)
 
 
 def normalise(text: str) -> str:
@@ -197,20 +125,6 @@ def message_text(fields: Mapping[str, str | None]) -> str:
     subject = (fields.get("subject") or "").strip()
     message = (fields.get("message") or "").strip()
     return f"{subject}.\n{message}" if subject else message
-
-
-def detect_language(normalised: str) -> str:
-    """'es' when Spanish function words outnumber English ones, else 'en'."""
-    return language_of(_WORD.findall(normalised))
-
-
-def language_of(words: Iterable[str]) -> str:
-    """`detect_language` for words already split out of normalised text."""
-    # +1 per Spanish word, -1 per English one, summed at C speed
-    return "es" if sum(map(_LANG.get, words, repeat(0))) > 0 else "en"
-
-
-_LANG = {**{w: -1 for w in _EN_WORDS}, **{w: 1 for w in _ES_WORDS}}
 
 
 @dataclass(frozen=True, slots=True)
