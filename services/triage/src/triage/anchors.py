@@ -63,7 +63,9 @@ def requirements(pattern: str) -> list[frozenset[str]]:
 
 
 def _all_required(items: list[tuple[Any, Any]], left: bool, right: bool) -> list[set[str]]:
-    """`_required`, but every requirement of the sequence rather than the best one."""
+    """Every requirement of a sequence, in order: a run of literals is required
+    where it stands; an alternation requires one of its branches' best; a group
+    or a repeat of at least one requires what its body requires."""
     c = sre_constants
     out: list[set[str]] = []
     run, run_left = "", False
@@ -78,11 +80,13 @@ def _all_required(items: list[tuple[Any, Any]], left: bool, right: bool) -> list
             if not run:
                 run_left = left
             run += chr(av)
+            # a word starts after a literal only if that literal is not a word character
             left = not _WORD.match(chr(av))
             continue
         boundary = op is c.AT and av is c.AT_BOUNDARY
         close(run, run_left, boundary)
         run = ""
+        # a word ends where the item ends: at the end of a bounded sequence or before a `\b`
         ends = (right and last) or (not last and items[i + 1] == (c.AT, c.AT_BOUNDARY))
         if op is c.SUBPATTERN:
             out.extend(_all_required(list(av[-1]), left, ends))
@@ -94,6 +98,7 @@ def _all_required(items: list[tuple[Any, Any]], left: bool, right: bool) -> list
                 out.append(set().union(*alternatives))  # type: ignore[arg-type]
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
             out.extend(_all_required(list(av[2]), False, False))
+        # zero-width items keep what is known about a word starting here
         left = boundary or (left and op in (c.AT, c.ASSERT, c.ASSERT_NOT))
     close(run, run_left, right)
     return out
@@ -130,41 +135,11 @@ def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
 
 
 def _required(items: list[tuple[Any, Any]], left: bool, right: bool) -> set[str] | None:
-    c = sre_constants
+    """The most selective of a sequence's requirements (None if none is selective
+    enough); on a tie, the first."""
     best: set[str] | None = None
-    run, run_left = "", False
-
-    def close(run: str, run_left: bool, run_right: bool) -> set[str] | None:
-        if len(run) < _MIN_ANCHOR:
-            return None
-        return {(_LEFT if run_left else "") + run + (_RIGHT if run_right else "")}
-
-    for i, (op, av) in enumerate(items):
-        last = i == len(items) - 1
-        if op is c.LITERAL:
-            if not run:
-                run_left = left
-            run += chr(av)
-            # a word starts after a literal only if that literal is not a word character
-            left = not _WORD.match(chr(av))
-            continue
-        boundary = op is c.AT and av is c.AT_BOUNDARY
-        best, run = _better(best, close(run, run_left, boundary)), ""
-        # a word ends where the item ends: at the end of a bounded sequence or before a `\b`
-        ends = (right and last) or (not last and items[i + 1] == (c.AT, c.AT_BOUNDARY))
-        if op is c.SUBPATTERN:
-            best = _better(best, _required(list(av[-1]), left, ends))
-        elif op is c.ATOMIC_GROUP:
-            best = _better(best, _required(list(av), left, ends))
-        elif op is c.BRANCH:
-            alternatives = [_required(list(alt), left, ends) for alt in av[1]]
-            if all(alternatives):
-                best = _better(best, set().union(*alternatives))  # type: ignore[arg-type]
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
-            best = _better(best, _required(list(av[2]), False, False))
-        # zero-width items keep what is known about a word starting here
-        left = boundary or (left and op in (c.AT, c.ASSERT, c.ASSERT_NOT))
-    best = _better(best, close(run, run_left, right))
+    for group in _all_required(items, left, right):
+        best = _better(best, group)
     if best is not None and min(map(_score, best)) < _MIN_ANCHOR:
         return None
     return best
