@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings
 
 from intake.settings import IntakeSettings
 from notifier.settings import NotifierSettings
+from shared.prescreen import load_prescreen
 from shared.topology import WORK_QUEUES
 from triage.settings import TriageSettings
 
@@ -57,7 +58,10 @@ def test_every_kustomize_input_exists_and_parses() -> None:
     for generator in kustomization["configMapGenerator"]:
         for entry in generator["files"]:
             source = K8S / entry.split("=", 1)[1]
-            yaml.safe_load(source.read_text())
+            if source.suffix == ".yaml":
+                yaml.safe_load(source.read_text())
+            else:
+                load_prescreen(source)  # the intake's stems file, checked as the intake does
     for generator in kustomization["secretGenerator"]:
         for env_file in generator["envs"]:
             assert (K8S / env_file).is_file()
@@ -68,6 +72,26 @@ def test_every_kustomize_input_exists_and_parses() -> None:
         "ScaledObject",
         "RabbitmqCluster",
     }
+
+
+def test_every_configured_file_is_mounted_from_its_config_map() -> None:
+    for name, variable in [
+        ("intake", "INTAKE_PRESCREEN_FILE"),
+        ("triage", "TRIAGE_RULES_FILE"),
+        ("notifier", "ROUTING_FILE"),
+    ]:
+        spec = deployments()[name]["spec"]["template"]["spec"]
+        [container] = spec["containers"]
+        path = Path(next(e["value"] for e in container["env"] if e["name"] == variable))
+        mount = next(m for m in container["volumeMounts"] if m["mountPath"] == str(path.parent))
+        volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+        kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+        generator = next(
+            g
+            for g in kustomization["configMapGenerator"]
+            if g["name"] == volume["configMap"]["name"]
+        )
+        assert any(entry.split("=", 1)[0] == path.name for entry in generator["files"])
 
 
 def test_the_intake_spool_is_a_persistent_volume_at_the_configured_folder() -> None:

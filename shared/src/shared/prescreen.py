@@ -8,83 +8,72 @@ this hint never decides an urgency, never delays anything and never drops
 anything. A miss only means the ordinary queue; a false hit (spam that says
 "emergency") only means the short one.
 
-Deliberately broad and cheap (one precompiled regex, a few microseconds):
-word stems in English and Spanish for breathing, choking, falls, self-harm,
-unconsciousness, seizures, bleeding and plain calls for help.
+Deliberately broad and cheap (one precompiled regex, a few microseconds): the
+shipped stems (`prescreen_stems.txt`, English and Spanish: breathing,
+choking, falls, self-harm, unconsciousness, seizures, bleeding and plain calls
+for help), or an operator's own list in the same format.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 
-_STEMS = (
-    # breathing, choking
-    r"breath",
-    r"gasp",
-    r"chok",
-    r"chocking",
-    r"suffocat",
-    r"respir",
-    r"ahog",
-    r"asfixi",
-    r"oxygen",
-    r"oxigeno",
-    r"ventilator",
-    r"bipap",
-    r"trach",
-    r"suction",
-    # falls
-    r"fell",
-    r"fallen",
-    r"on the floor",
-    r"on the ground",
-    r"se cayo",
-    r"me cai",
-    r"en el (piso|suelo)",
-    # self-harm, harm
-    r"suicid",
-    r"kill (my|him|her)sel",
-    r"end (my|his|her|it) (life|all)",
-    r"want(s|ed)? to die",
-    r"better off without",
-    r"overdos",
-    r"pills",
-    r"quiero morir",
-    r"matarme",
-    r"quitarme la vida",
-    r"gun",
-    r"hurt",
-    r"abus",
-    # consciousness, seizure, bleeding
-    r"unconscious",
-    r"unrespons",
-    r"not responding",
-    r"wont wake",
-    r"cant wake",
-    r"no responde",
-    r"no despierta",
-    r"seiz",
-    r"sezure",
-    r"convuls",
-    r"bleed",
-    r"blood",
-    r"sangr",
-    r"blue",
-    # plain calls for help; not "urgent" or "help us": spam and everyday
-    # questions say them all the time, and a flood of them would fill the lane
-    r"emergenc",
-    r"911",
-    r"ambulanc",
-    r"help (right )?now",
-    r"auxilio",
-    r"socorro",
-    r"ayuda (ya|ahora|urgente)",
-    r"dying",
-    r"missing",
-    r"fire",
-)
+DEFAULT_STEMS_FILE = Path(__file__).with_name("prescreen_stems.txt")
+_APOSTROPHES = str.maketrans({"'": "", "\u2019": "", "\u2018": ""})
+
+
+class PrescreenError(ValueError):
+    """A stems file that cannot be used; the message names the file and line."""
+
+
+class Prescreen:
+    def __init__(self, stems: Sequence[str]) -> None:
+        self.stems = tuple(stems)
+        self._danger = _pattern(self.stems)
+
+    def mentions_danger(self, texts: Iterable[str | None]) -> bool:
+        """True when any text has a danger word stem at the start of a word."""
+        return any(text and self._danger.search(_plain(text)) for text in texts)
+
+
+def load_prescreen(path: Path | None = None) -> Prescreen:
+    """The stems of `path` (default: the shipped list): one regular expression
+    per line, `#` starts a comment. Raises PrescreenError for a bad file."""
+    source = path or DEFAULT_STEMS_FILE
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PrescreenError(f"{source}: cannot be read ({type(exc).__name__})") from None
+    stems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stem = line.partition("#")[0].strip()
+        if not stem:
+            continue
+        problem = _problem(stem)
+        if problem:
+            raise PrescreenError(f"{source}:{number}: {problem}")
+        stems.append(stem)
+    if not stems:
+        raise PrescreenError(f"{source}: no stems (every submission would wait in line)")
+    return Prescreen(stems)
+
+
+def _problem(stem: str) -> str | None:
+    try:
+        compiled = re.compile(stem)
+    except re.error as exc:
+        return f"not a regular expression ({exc})"
+    if compiled.match(""):
+        return "matches an empty text, so every submission would jump the queue"
+    literal = re.sub(r"\\.", "", stem)  # escapes such as \s or \W are fine
+    if literal != _plain(literal):
+        return "texts are read in lower case without accents or apostrophes; write it so"
+    return None
 
 
 def _pattern(stems: Iterable[str]) -> re.Pattern[str]:
@@ -92,14 +81,23 @@ def _pattern(stems: Iterable[str]) -> re.Pattern[str]:
     # the engine then tries one branch per word start instead of every stem,
     # about 4x faster on a long message (the intake runs this per request).
     groups: dict[str, list[str]] = {}
+    whole: list[str] = []
     for stem in stems:
-        groups.setdefault(stem[0], []).append(stem[1:])
-    branches = (f"{re.escape(first)}(?:{'|'.join(rests)})" for first, rests in groups.items())
-    return re.compile(r"(?<!\w)(?:" + "|".join(branches) + ")")
+        if _starts_with_letter(stem):
+            groups.setdefault(stem[0], []).append(f"(?:{stem[1:]})")
+        else:
+            whole.append(f"(?:{stem})")
+    branches = [f"{re.escape(first)}(?:{'|'.join(rests)})" for first, rests in groups.items()]
+    return re.compile(r"(?<!\w)(?:" + "|".join(branches + whole) + ")")
 
 
-_DANGER = _pattern(_STEMS)
-_APOSTROPHES = str.maketrans({"'": "", "\u2019": "", "\u2018": ""})
+def _starts_with_letter(stem: str) -> bool:
+    """Whether every match of `stem` starts with its first character, so it can
+    be split off: not for "a?b", "a|b" or "(a|b)c" (read off the parsed regex)."""
+    if not stem[0].isalnum():
+        return False
+    first = sre_parse.parse(stem)[0]
+    return bool(first == (sre_constants.LITERAL, ord(stem[0])))
 
 
 def _plain(text: str) -> str:
@@ -110,8 +108,3 @@ def _plain(text: str) -> str:
         return text.lower().translate(_APOSTROPHES)
     folded = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in folded if not unicodedata.combining(ch)).translate(_APOSTROPHES)
-
-
-def mentions_danger(texts: Iterable[str | None]) -> bool:
-    """True when any text has a danger word stem (broad on purpose)."""
-    return any(text and _DANGER.search(_plain(text)) for text in texts)

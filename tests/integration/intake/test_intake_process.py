@@ -1,6 +1,6 @@
 """`intake serve` as a real process: it serves, and drains on SIGTERM: /readyz
 turns 503 while requests in hand, even those whose body is still on its way,
-are answered 202."""
+are answered 202. A bad pre-screen stems file stops it at start-up."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ async def post_in_two_halves(port: int) -> tuple[asyncio.StreamReader, asyncio.S
 
 
 async def start_intake(
-    rabbitmq_url: str, tmp_path: Path, drain_seconds: float
+    rabbitmq_url: str, tmp_path: Path, drain_seconds: float, **extra_env: str
 ) -> tuple[asyncio.subprocess.Process, int]:
     port = free_port()
     env = {
@@ -61,6 +61,7 @@ async def start_intake(
         "LOG_FORMAT": "json",
         "INTAKE_SPOOL_DIR": str(tmp_path / "spool"),
         "INTAKE_DRAIN_SECONDS": f"{drain_seconds:g}",
+        **extra_env,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "intake", "serve",
@@ -127,3 +128,19 @@ async def test_a_second_sigterm_stops_without_waiting_for_the_drain(
             process.kill()
             await process.wait()
     assert process.returncode == 0
+
+
+async def test_a_bad_stems_file_stops_the_start_with_its_file_line_and_reason(
+    rabbitmq_url: str, tmp_path: Path
+) -> None:
+    stems = tmp_path / "stems.txt"
+    stems.write_text("breath\n# falls\nfell(\n", encoding="utf-8")
+    process, _ = await start_intake(
+        rabbitmq_url, tmp_path, drain_seconds=0, INTAKE_PRESCREEN_FILE=str(stems)
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+
+    assert process.returncode == 2
+    line = next(orjson.loads(x) for x in stderr.splitlines() if b"bad_prescreen_file" in x)
+    assert line["level"] == "error"
+    assert f"{stems}:3: not a regular expression" in line["error"]

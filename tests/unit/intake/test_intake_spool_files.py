@@ -16,6 +16,7 @@ from intake.submissions import SubmissionDesk, SubmissionRequest
 from shared.broker import BrokerUnavailable
 from shared.contracts import ClientMeta
 from shared.forms import FormKind
+from shared.prescreen import load_prescreen
 
 CONTACT = {"name": "Ana", "email": "ana@example.org", "message": "Hello"}
 
@@ -113,6 +114,7 @@ async def test_an_unconfirmed_publish_goes_to_the_spool(tmp_path: Path) -> None:
     desk = SubmissionDesk(
         broker,  # type: ignore[arg-type]
         IntakeMetrics(),
+        load_prescreen(),
         honeypot_field="website",
         retry_after=5,
         spool=spool,
@@ -132,6 +134,7 @@ async def test_without_a_spool_an_unconfirmed_publish_is_503() -> None:
     desk = SubmissionDesk(
         FlakyBroker(),  # type: ignore[arg-type]
         IntakeMetrics(),
+        load_prescreen(),
         honeypot_field="website",
         retry_after=5,
     )

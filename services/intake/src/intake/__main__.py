@@ -13,6 +13,7 @@ from intake.draining import drain_on_sigterm
 from intake.settings import IntakeSettings
 from shared.broker import Broker
 from shared.logging import configure_logging
+from shared.prescreen import PrescreenError
 
 log = structlog.get_logger(__name__)
 
@@ -30,7 +31,11 @@ def main(argv: list[str] | None = None) -> None:
         confirm_timeout=settings.broker_confirm_timeout,
         client_name="intake",
     )
-    app = create_app(settings, broker)
+    try:
+        app = create_app(settings, broker)
+    except PrescreenError as exc:
+        log.error("intake.bad_prescreen_file", error=str(exc))
+        raise SystemExit(2) from None
     drain_on_sigterm(app, settings.intake_drain_seconds)
     log.info("intake.starting", host=settings.intake_host, port=settings.intake_port)
     # On SIGTERM the intake drains (intake.draining), then run_app stops

@@ -30,14 +30,16 @@ from intake.site import (
 from intake.spool import Spool
 from intake.submissions import Accepted, SubmissionDesk
 from shared.broker import Broker
+from shared.prescreen import Prescreen, load_prescreen
 
 log = structlog.get_logger(__name__)
 
 
 def create_app(settings: IntakeSettings, broker: Broker) -> web.Application:
     """The app owns the broker's and the spool's lifetime: started on startup,
-    closed on cleanup."""
+    closed on cleanup. Raises PrescreenError for an unusable stems file."""
     metrics = IntakeMetrics()
+    prescreen = load_prescreen(settings.intake_prescreen_file)
     static_files = load_static()
     form_page = form_page_for(FORM_PATHS, settings.intake_honeypot_field, static_files)
     app = web.Application(
@@ -55,8 +57,8 @@ def create_app(settings: IntakeSettings, broker: Broker) -> web.Application:
     # Set by the entry point's SIGTERM handler (intake.draining); /readyz reads it.
     app[DRAINING] = asyncio.Event()
     spool = _spool(settings)
-    forwarder = SpoolForwarder(spool, broker, metrics) if spool is not None else None
-    add_routes(app, _form_endpoint(settings, broker, metrics, spool, forwarder))
+    forwarder = SpoolForwarder(spool, broker, metrics, prescreen) if spool is not None else None
+    add_routes(app, _form_endpoint(settings, broker, metrics, prescreen, spool, forwarder))
     add_site_routes(app, form_page, static_files)
     add_health_routes(app, broker, spool, metrics, app[DRAINING])
 
@@ -103,6 +105,7 @@ def _form_endpoint(
     settings: IntakeSettings,
     broker: Broker,
     metrics: IntakeMetrics,
+    prescreen: Prescreen,
     spool: Spool | None,
     forwarder: SpoolForwarder | None,
 ) -> FormEndpoint:
@@ -110,6 +113,7 @@ def _form_endpoint(
         desk=SubmissionDesk(
             broker,
             metrics,
+            prescreen,
             honeypot_field=settings.intake_honeypot_field,
             retry_after=settings.intake_unavailable_retry_after,
             spool=spool,

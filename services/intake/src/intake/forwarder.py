@@ -13,6 +13,7 @@ from intake.submissions import publish_submission
 from shared.broker import Broker, BrokerUnavailable
 from shared.codec import ContractError, decode
 from shared.contracts import Submission
+from shared.prescreen import Prescreen
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +30,7 @@ class SpoolForwarder:
         spool: Spool,
         broker: Broker,
         metrics: IntakeMetrics,
+        prescreen: Prescreen,
         *,
         poll: float = 0.25,
         max_delay: float = 5.0,
@@ -36,6 +38,7 @@ class SpoolForwarder:
         self._spool = spool
         self._broker = broker
         self._metrics = metrics
+        self._prescreen = prescreen
         self._poll = poll
         self._max_delay = max_delay
         self._wake = asyncio.Event()
@@ -98,7 +101,7 @@ class SpoolForwarder:
             await self._spool.quarantine(entry)
             log.error("spool.quarantined", file=entry.name, reason=str(exc)[:200])
             return
-        await publish_submission(self._broker, submission, body)
+        await publish_submission(self._broker, submission, body, self._prescreen)
         await self._spool.remove(entry)
         self._metrics.forwarded.inc()
         log.info(

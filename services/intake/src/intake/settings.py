@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
@@ -105,6 +106,13 @@ class IntakeSettings(ServiceSettings):
         default=10_000,
         ge=1,
         description="submissions the spool may hold; past it a submission gets 503",
+    )
+    intake_prescreen_file: Path | None = Field(
+        default=None,
+        description=(
+            "danger word stems (one regular expression per line) to use instead of the "
+            "shipped list; they only send a submission to the priority queue"
+        ),
     )
     trust_forwarded_for: bool = Field(
         default=False,

@@ -18,7 +18,7 @@ from shared.broker import Broker, BrokerUnavailable
 from shared.codec import encode
 from shared.contracts import ClientMeta, Submission, submission_routing_key
 from shared.forms import FIELDS_BY_FORM, ContactFields, FormKind, ProfileFields
-from shared.prescreen import mentions_danger
+from shared.prescreen import Prescreen
 from shared.topology import PRIORITY_SUFFIX, SUBMISSIONS_EXCHANGE
 
 log = structlog.get_logger(__name__)
@@ -40,21 +40,23 @@ class SubmissionRequest:
     idempotency_key: str | None = None
 
 
-def routing_key_for(submission: Submission) -> str:
+def routing_key_for(submission: Submission, prescreen: Prescreen) -> str:
     """`submission.<form>`, or `submission.<form>.priority` when the text mentions
     danger, so it waits in the short `triage.priority` queue, never behind a flood.
     Only the queue differs: triage classifies both the same way."""
     key = submission_routing_key(submission)
     fields = submission.fields
     texts = (fields.message, getattr(fields, "subject", None))
-    return key + PRIORITY_SUFFIX if mentions_danger(texts) else key
+    return key + PRIORITY_SUFFIX if prescreen.mentions_danger(texts) else key
 
 
-async def publish_submission(broker: Broker, submission: Submission, body: bytes) -> None:
+async def publish_submission(
+    broker: Broker, submission: Submission, body: bytes, prescreen: Prescreen
+) -> None:
     """Publish one encoded submission and wait for the confirm (or BrokerUnavailable)."""
     await broker.publish(
         SUBMISSIONS_EXCHANGE,
-        routing_key_for(submission),
+        routing_key_for(submission, prescreen),
         body,
         message_id=str(submission.id),
         headers={"schema_version": 1},
@@ -75,6 +77,7 @@ class SubmissionDesk:
         self,
         broker: Broker,
         metrics: IntakeMetrics,
+        prescreen: Prescreen,
         *,
         honeypot_field: str,
         retry_after: int,
@@ -83,6 +86,7 @@ class SubmissionDesk:
     ) -> None:
         self._broker = broker
         self._metrics = metrics
+        self._prescreen = prescreen
         self._honeypot_field = honeypot_field
         self._retry_after = retry_after
         self._spool = spool
@@ -146,7 +150,7 @@ class SubmissionDesk:
 
     async def _publish_now(self, submission: Submission, body: bytes) -> None:
         started = time.perf_counter()
-        await publish_submission(self._broker, submission, body)
+        await publish_submission(self._broker, submission, body, self._prescreen)
         self._metrics.publish_seconds.observe(time.perf_counter() - started)
         self._metrics.submissions.labels(submission.form.value).inc()
         log.info(

@@ -1,0 +1,58 @@
+"""The pre-screen's stems file: the shipped list by default, an operator's own
+list with INTAKE_PRESCREEN_FILE, over real HTTP and the real broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractQueue
+
+from shared.topology import TRIAGE_PRIORITY_QUEUE, TRIAGE_QUEUE, declare_topology
+from tests.integration.intake.intake_support import CONTACT, MakeClient, take
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+
+@pytest.fixture
+async def queues(rabbitmq_url: str) -> AsyncIterator[dict[str, AbstractQueue]]:
+    connection = await aio_pika.connect(rabbitmq_url)
+    async with connection:
+        channel = await connection.channel()
+        await declare_topology(channel)
+        found = {}
+        for name in (TRIAGE_QUEUE, TRIAGE_PRIORITY_QUEUE):
+            found[name] = await channel.declare_queue(name, passive=True)
+            await found[name].purge()
+        yield found
+
+
+async def post(make_client: MakeClient, message: str, **overrides: object) -> str:
+    client = await make_client(**overrides)
+    response = await client.post("/v1/forms/contact", json={**CONTACT, "message": message})
+    assert response.status == 202, await response.text()
+    return str((await response.json())["id"])
+
+
+async def test_a_danger_word_sends_the_submission_to_the_priority_queue(
+    make_client: MakeClient, queues: dict[str, AbstractQueue]
+) -> None:
+    danger = await post(make_client, "My father fell and cannot get up")
+    message, _ = await take(queues[TRIAGE_PRIORITY_QUEUE], danger)
+    assert message.routing_key == "submission.contact.priority"
+
+
+async def test_an_operators_stems_file_replaces_the_shipped_list(
+    make_client: MakeClient, queues: dict[str, AbstractQueue], tmp_path: Path
+) -> None:
+    stems = tmp_path / "stems.txt"
+    stems.write_text("# our own words\nstairlift (broke|stuck|stopped)\n", encoding="utf-8")
+    client_settings = {"intake_prescreen_file": stems}
+
+    ours = await post(make_client, "Our stairlift stopped with her on it", **client_settings)
+    shipped = await post(make_client, "My father fell and cannot get up", **client_settings)
+
+    await take(queues[TRIAGE_PRIORITY_QUEUE], ours)
+    await take(queues[TRIAGE_QUEUE], shipped)
