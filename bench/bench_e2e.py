@@ -182,7 +182,10 @@ async def main_async(args: argparse.Namespace) -> int:
         reader.cancel()
         c.delete_vhost(vhost)
         await c.drop_database(db_name)
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"service logs kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
     targets = {200: "< 50 ms", 500: "< 250 ms"}
     for rate, r in results.items():
@@ -226,6 +229,9 @@ def main() -> int:
         default=[],
         metavar="NAME=VALUE",
         help="extra environment for every service (e.g. SMTP_POOL_SIZE=8); repeatable",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work folder (the services' logs)"
     )
     args = parser.parse_args()
     return int(c.run(main_async(args)) or 0)  # type: ignore[call-overload]
