@@ -1,8 +1,11 @@
-"""`intake serve`: run the public HTTP API until SIGTERM or SIGINT."""
+"""`intake serve`: run the public HTTP API until SIGTERM or SIGINT.
+`intake check-prescreen [FILE]`: check a danger word stems file."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import structlog
 import uvloop
@@ -13,18 +16,24 @@ from intake.draining import drain_on_sigterm
 from intake.settings import IntakeSettings
 from shared.broker import Broker
 from shared.logging import configure_logging
-from shared.prescreen import PrescreenError
+from shared.prescreen import PrescreenError, load_prescreen
 
 log = structlog.get_logger(__name__)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="intake", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the HTTP API (configured by environment)")
-    parser.parse_args(argv)
+    check = commands.add_parser("check-prescreen", help="check a pre-screen stems file")
+    check.add_argument(
+        "file", nargs="?", type=Path, help="default: INTAKE_PRESCREEN_FILE, else the shipped list"
+    )
+    args = parser.parse_args(argv)
 
     settings = IntakeSettings()
+    if args.command == "check-prescreen":
+        return _check_prescreen(args.file or settings.intake_prescreen_file)
     configure_logging(settings.log_format, settings.log_level)
     broker = Broker(
         settings.rabbitmq_url,
@@ -35,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app(settings, broker)
     except PrescreenError as exc:
         log.error("intake.bad_prescreen_file", error=str(exc))
-        raise SystemExit(2) from None
+        return 2
     drain_on_sigterm(app, settings.intake_drain_seconds)
     log.info("intake.starting", host=settings.intake_host, port=settings.intake_port)
     # On SIGTERM the intake drains (intake.draining), then run_app stops
@@ -58,7 +67,19 @@ def main(argv: list[str] | None = None) -> None:
         lingering_time=settings.intake_client_timeout,
     )
     log.info("intake.stopped")
+    return 0
+
+
+def _check_prescreen(path: Path | None) -> int:
+    try:
+        prescreen = load_prescreen(path)
+    except PrescreenError as exc:
+        print(f"pre-screen file error: {exc}", file=sys.stderr)
+        return 2
+    count = len(prescreen.stems)
+    print(f"{path or 'shipped list'}: ok ({count} stem{'' if count == 1 else 's'})")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
