@@ -7,6 +7,7 @@ into one table at the end.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -17,6 +18,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -232,6 +235,30 @@ def run(coro: object) -> object:
     import uvloop
 
     return uvloop.run(coro)  # type: ignore[arg-type]
+
+
+async def post_until_call(
+    session: aiohttp.ClientSession,
+    url: str,
+    fields: dict[str, str],
+    phone: TwilioStandIn,
+    timeout: float,
+) -> float:
+    """POST an emergency (it must be answered 202) and wait for the next call
+    request at the phone stand-in: seconds between the two, inf if none came."""
+    before = _calls(phone)
+    sent = time.perf_counter()
+    async with session.post(url, json=fields) as answer:
+        assert answer.status == 202, await answer.text()
+    while time.perf_counter() < sent + timeout:
+        if _calls(phone) > before:
+            return time.perf_counter() - sent
+        await asyncio.sleep(0.002)
+    return float("inf")
+
+
+def _calls(phone: TwilioStandIn) -> int:
+    return sum(r["_resource"] == "Calls.json" for r in phone.requests)
 
 
 async def purge(url: str, queue: str) -> int:

@@ -8,9 +8,10 @@ route to a team inbox email) open-loop at each rate for --seconds
 (bench/paced_posts.py), and matches every email received to its POST by
 submission id: latency = time the SMTP server got the whole message - time
 the POST was sent. Prints the CPU each process used per email: the services,
-the broker, the database and the bench's own apparatus.
-Also prints each service's resident memory (VmRSS) idle and at the end of each
-load step.
+the broker, the database and the bench's own apparatus. Meanwhile it posts
+--emergencies emergencies one at a time and times each POST to its call request
+at the phone provider: the priority lane under that load. Also prints each
+service's resident memory (VmRSS) idle and at the end of each load step.
 
 Targets (2 cores): p99 < 50 ms at 200/s, p99 < 250 ms at 500/s.
 Run: uv run python bench/bench_e2e.py [--rates 200 500] [--seconds 15] [--triage 1]
@@ -29,8 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import _common as c
+import aiohttp
 from paced_posts import post_paced
 
+from tests.support.submissions import EMERGENCY
 from tests.support.twilio import TwilioStandIn
 
 FORM_PATH = "/v1/forms/contact"
@@ -70,6 +73,20 @@ async def load_step(
         "p99": c.percentile(latencies, 99),
         "max": max(latencies) if latencies else float("nan"),
     }
+
+
+async def emergencies_during(
+    port: int, phone: TwilioStandIn, seconds: float, count: int
+) -> list[float]:
+    """`count` emergencies posted one at a time, spread over a load step: ms from
+    each POST to its call request at the phone provider (inf: none in 10 s)."""
+    latencies = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(count):
+            await asyncio.sleep(seconds / (count + 1))
+            url = f"http://127.0.0.1:{port}{FORM_PATH}"
+            latencies.append(await c.post_until_call(session, url, EMERGENCY, phone, 10) * 1000)
+    return latencies
 
 
 async def start_sink(
@@ -148,7 +165,10 @@ async def main_async(args: argparse.Namespace) -> int:
                         out = c.ROOT / "bench" / "profiles" / f"e2e-{rate}-{p.name}-{i}.json"
                         spies.append(c.record_profile(p.pid, out, args.seconds, rate=200))
                 started = time.perf_counter()
-                results[rate] = await load_step(intake_port, rate, args.seconds, inbox, 30)
+                results[rate], urgent = await asyncio.gather(
+                    load_step(intake_port, rate, args.seconds, inbox, 30),
+                    emergencies_during(intake_port, phone, args.seconds, args.emergencies),
+                )
                 wall = time.perf_counter() - started
                 for spy in spies:
                     spy.wait(60)
@@ -174,6 +194,13 @@ async def main_async(args: argparse.Namespace) -> int:
                     f"p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms",
                     flush=True,
                 )
+                if urgent:
+                    print(
+                        f"  {len(urgent)} emergencies posted meanwhile: POST -> call request "
+                        + ", ".join(f"{ms:.0f}" for ms in urgent)
+                        + " ms"
+                    )
+                    c.figure(f"e2e {rate}/s emergency POST -> call (worst)", max(urgent), "ms")
                 await asyncio.sleep(2)
     finally:
         await phone.stop()
@@ -229,6 +256,12 @@ def main() -> int:
         default=[],
         metavar="NAME=VALUE",
         help="extra environment for every service (e.g. SMTP_POOL_SIZE=8); repeatable",
+    )
+    parser.add_argument(
+        "--emergencies",
+        type=int,
+        default=5,
+        help="emergencies posted during each step, timed to their call request",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the work folder (the services' logs)"

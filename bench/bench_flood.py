@@ -128,34 +128,24 @@ async def main_async(args: argparse.Namespace) -> int:
             with c.processes(triage):
                 c.wait_http(f"http://127.0.0.1:{ports['triage']}/readyz", triage)
                 triage_started = time.perf_counter()
+                form_url = f"http://127.0.0.1:{ports['intake']}/v1/forms/contact"
+                fields = {
+                    "name": "Maria Example",
+                    "email": "maria@example.org",
+                    "phone": "+1 555 010 0199",
+                    "message": EMERGENCY,
+                }
                 async with aiohttp.ClientSession() as session:
                     for n in range(args.emergencies):
                         await asyncio.sleep(args.gap)
                         backlog = await depth(url, TRIAGE_QUEUE)
-                        calls_before = sum(r["_resource"] == "Calls.json" for r in phone.requests)
-                        fields = {
-                            "name": "Maria Example",
-                            "email": "maria@example.org",
-                            "phone": "+1 555 010 0199",
-                            "message": EMERGENCY,
-                        }
-                        sent = time.perf_counter()
-                        async with session.post(
-                            f"http://127.0.0.1:{ports['intake']}/v1/forms/contact", json=fields
-                        ) as answer:
-                            assert answer.status == 202, await answer.text()
-                        deadline = sent + args.timeout
-                        while time.perf_counter() < deadline:
-                            calls = sum(r["_resource"] == "Calls.json" for r in phone.requests)
-                            if calls > calls_before:
-                                break
-                            await asyncio.sleep(0.002)
-                        else:
-                            print(f"emergency {n + 1}: no call within {args.timeout:.0f} s")
-                            latencies.append(float("inf"))
-                            continue
-                        latency = time.perf_counter() - sent
+                        latency = await c.post_until_call(
+                            session, form_url, fields, phone, args.timeout
+                        )
                         latencies.append(latency)
+                        if latency == float("inf"):
+                            print(f"emergency {n + 1}: no call within {args.timeout:.0f} s")
+                            continue
                         print(
                             f"emergency {n + 1}: POST -> call request {latency * 1000:.0f} ms "
                             f"(backlog ahead in {TRIAGE_QUEUE}: {backlog})",
