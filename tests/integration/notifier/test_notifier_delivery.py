@@ -4,6 +4,7 @@ redelivery, dead-lettering, receipts, and emergencies ahead of a backlog."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -239,6 +240,29 @@ async def _dead_letter(harness: Harness) -> object:
     await message.ack()
     await channel.close()
     return message
+
+
+async def test_the_time_from_submission_to_each_staff_alert_is_measured(
+    harness: Harness,
+) -> None:
+    service = await harness.start(ack_submitter=True)
+    result = make_result(Urgency.EMERGENCY)
+    received = harness.clock.now - timedelta(seconds=3)
+    submission = result.submission.model_copy(update={"received_at": received})
+    result = result.model_copy(update={"submission": submission})
+    await harness.publish(result)
+    for key in (("olive", "voice"), ("olive", "sms"), ("olive", "email"), ("submitter", "email")):
+        await wait_for(lambda key=key: _status(harness, result, key, "sent"))
+
+    registry = service.dispatcher.metrics.registry
+    for channel in ("voice", "sms", "email"):
+        labels = {"urgency": "emergency", "channel": channel}
+        count = registry.get_sample_value("notifier_alert_latency_seconds_count", labels)
+        assert count == 1  # the staff alert; the submitter's acknowledgement is not one
+        assert registry.get_sample_value("notifier_alert_latency_seconds_sum", labels) == 3.0
+        bucket = "notifier_alert_latency_seconds_bucket"
+        assert registry.get_sample_value(bucket, {**labels, "le": "2.5"}) == 0
+        assert registry.get_sample_value(bucket, {**labels, "le": "5.0"}) == 1
 
 
 async def _status(harness: Harness, result: object, key: tuple[str, str], want: str) -> bool:

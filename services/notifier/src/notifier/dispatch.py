@@ -127,6 +127,10 @@ class Dispatcher:
             return OK if claim is Claim.DONE else Outcome(False, reason="claimed elsewhere")
         notice = ack_notice(result) if alert.purpose is Purpose.ACK else staff_notice(result)
         outcome = await self.send([delivery_id], alert.channel, alert.address, notice, result)
+        if outcome.ok and alert.purpose is Purpose.STAFF:
+            waited = (self.clock() - result.submission.received_at).total_seconds()
+            latency = self.metrics.alert_latency.labels(result.urgency.value, alert.channel.value)
+            latency.observe(max(waited, 0.0))  # another host's clock may run ahead
         if not outcome.ok and alert.fallback is not None:
             return await self._fall_back(result, alert.fallback, delivery_id, outcome)
         return outcome

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
 class Metrics:
@@ -39,5 +39,15 @@ class Metrics:
             "notifier_receipts_total",
             "provider status callbacks",
             ["status"],
+            registry=self.registry,
+        )
+        # What the service is for: how soon staff hear of a submission. Measured
+        # from the intake's clock to this one, so keep the hosts' clocks in sync.
+        self.alert_latency = Histogram(
+            "notifier_alert_latency_seconds",
+            "seconds from the intake receiving a submission to a staff alert about it "
+            "handed to the provider (sent at once; held and digest alerts not counted)",
+            ["urgency", "channel"],
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
             registry=self.registry,
         )
