@@ -1,10 +1,18 @@
 """The README's configuration tables are generated from the settings
-classes; this keeps the two from drifting."""
+classes, and its metrics table names what the services expose; these tests
+keep them from drifting."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from intake.metrics import IntakeMetrics
+from notifier.metrics import Metrics as NotifierMetrics
+from triage.metrics import TriageMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -20,3 +28,25 @@ def test_the_readme_configuration_tables_match_the_settings_classes() -> None:
 def test_the_readme_gives_the_two_quick_start_commands() -> None:
     readme = README.read_text()
     assert "make run" in readme and "make test" in readme
+
+
+def exposed(registry: CollectorRegistry) -> set[str]:
+    """Metric names as scraped: a counter's family name gains `_total`."""
+    return {f"{f.name}_total" if f.type == "counter" else f.name for f in registry.collect()}
+
+
+def test_the_readme_metrics_table_names_every_metric_and_only_real_ones() -> None:
+    names = set().union(
+        *(exposed(m.registry) for m in (IntakeMetrics(), TriageMetrics(), NotifierMetrics()))
+    )
+    section = README.read_text().split("**Metrics**", 1)[1].split("\n\n**", 1)[0]
+    documented = re.findall(r"^\| `([a-z_*]+)", section, re.MULTILINE)
+
+    def covers(row: str, name: str) -> bool:
+        return name.startswith(row[:-1]) if row.endswith("*") else name == row
+
+    assert documented
+    for row in documented:
+        assert any(covers(row, name) for name in names), f"README names {row}: no such metric"
+    for name in names:
+        assert any(covers(row, name) for row in documented), f"README misses {name}"
