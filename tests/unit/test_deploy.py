@@ -16,6 +16,7 @@ from intake.settings import IntakeSettings
 from notifier.settings import NotifierSettings
 from shared.prescreen import load_prescreen
 from shared.topology import WORK_QUEUES
+from tests.support.metrics import exposed_metrics
 from triage.settings import TriageSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,3 +170,18 @@ def test_compose_names_only_existing_dockerfiles_and_variables() -> None:
     for line in env_file:
         if "=" in line and not line.startswith("#"):
             assert line.split("=", 1)[0] in ours | images, line
+
+
+def test_every_alert_rule_reads_real_metrics_and_says_what_to_do() -> None:
+    metrics = exposed_metrics()
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yaml").read_text())
+    [group] = rules["groups"]
+    assert len(group["rules"]) >= 5
+    for rule in group["rules"]:
+        assert rule["labels"]["severity"] in ("page", "ticket"), rule["alert"]
+        assert rule["annotations"]["summary"] and rule["annotations"]["runbook"]
+        used = re.findall(r"\b(?:intake|triage|notifier)_[a-z_]+", rule["expr"])
+        assert used, rule["alert"]
+        for name in used:
+            family = re.sub(r"_(bucket|count|sum)$", "", name)
+            assert name in metrics or metrics.get(family) == "histogram", (rule["alert"], name)

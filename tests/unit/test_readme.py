@@ -8,17 +8,13 @@ import re
 import sys
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
-
-from intake.metrics import IntakeMetrics
-from notifier.metrics import Metrics as NotifierMetrics
-from triage.metrics import TriageMetrics
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from settings_table import tables  # noqa: E402
 from update_readme import README, readme_block  # noqa: E402
+
+from tests.support.metrics import exposed_metrics  # noqa: E402
 
 
 def test_the_readme_configuration_tables_match_the_settings_classes() -> None:
@@ -30,15 +26,8 @@ def test_the_readme_gives_the_two_quick_start_commands() -> None:
     assert "make run" in readme and "make test" in readme
 
 
-def exposed(registry: CollectorRegistry) -> set[str]:
-    """Metric names as scraped: a counter's family name gains `_total`."""
-    return {f"{f.name}_total" if f.type == "counter" else f.name for f in registry.collect()}
-
-
 def test_the_readme_metrics_table_names_every_metric_and_only_real_ones() -> None:
-    names = set().union(
-        *(exposed(m.registry) for m in (IntakeMetrics(), TriageMetrics(), NotifierMetrics()))
-    )
+    names = set(exposed_metrics())
     section = README.read_text().split("**Metrics**", 1)[1].split("\n\n**", 1)[0]
     documented = re.findall(r"^\| `([a-z_*]+)", section, re.MULTILINE)
 
