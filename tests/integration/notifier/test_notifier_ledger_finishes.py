@@ -104,20 +104,48 @@ async def test_two_outcomes_for_one_row_are_written_in_order(
     assert [e["status"] for e in events] == ["claimed", "error", "failed"]
 
 
-async def test_a_failed_statement_fails_the_finishes_it_carried_and_the_next_ones_go_on(
-    ledger: tuple[Ledger, CountingPool],
-) -> None:
+async def test_a_bad_row_fails_only_its_own_finish(ledger: tuple[Ledger, CountingPool]) -> None:
     led, pool = ledger
-    ids = await claimed_rows(led, 2)
+    ids = await claimed_rows(led, 3)
     missing = max(ids) + 1000  # its audit event breaks the foreign key
 
     outcomes = await asyncio.gather(
         led.finish([ids[0]], "sent"),
         led.finish([missing], "sent"),
+        led.finish([ids[1]], "error", error="refused"),
         return_exceptions=True,
     )
-    await led.finish([ids[1]], "sent")
+    await led.finish([ids[2]], "sent")
 
-    assert all(isinstance(o, asyncpg.ForeignKeyViolationError) for o in outcomes)
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], asyncpg.ForeignKeyViolationError)
     statuses = dict(await pool.fetch("SELECT id, status FROM deliveries"))
-    assert statuses == {ids[0]: "claimed", ids[1]: "sent"}
+    assert statuses == {ids[0]: "sent", ids[1]: "error", ids[2]: "sent"}
+
+
+async def test_a_lost_database_fails_every_finish_at_once(
+    ledger: tuple[Ledger, CountingPool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    led, pool = ledger
+    ids = await claimed_rows(led, 3)
+
+    async def unreachable(*_: Any) -> None:
+        pool.executed += 1
+        raise ConnectionRefusedError("database away")
+
+    monkeypatch.setattr(pool, "execute", unreachable)
+    before = pool.executed
+    outcomes = await asyncio.gather(*(led.finish([i], "sent") for i in ids), return_exceptions=True)
+
+    assert all(isinstance(o, ConnectionRefusedError) for o in outcomes)
+    assert pool.executed - before == 1  # not once more per finish
+
+
+async def test_a_nul_in_a_providers_error_is_dropped(ledger: tuple[Ledger, CountingPool]) -> None:
+    led, pool = ledger
+    [row] = await claimed_rows(led, 1)
+
+    await led.finish([row], "error", error="550 no\x00such user", provider_id="<a\x00b>")
+
+    stored = await pool.fetchrow("SELECT error, provider_id FROM deliveries WHERE id = $1", row)
+    assert (stored["error"], stored["provider_id"]) == ("550 nosuch user", "<ab>")

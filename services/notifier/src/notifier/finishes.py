@@ -14,11 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg  # no stubs published
+
 from notifier import ledger_sql as sql
 
 # Rows per statement: a bound on one statement's size, far above what one
 # notifier has in flight (its prefetch).
 MAX_ROWS = 500
+# What one row's values can cause, as opposed to the database being away.
+_ROW_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
 
 
 @dataclass(frozen=True)
@@ -77,25 +81,47 @@ class FinishWriter:
         return batch
 
     async def _write(self, batch: list[tuple[Finish, asyncio.Future[None]]]) -> None:
-        rows = [(i, f) for f, _ in batch for i in f.ids]
         try:
-            await self._pool.execute(
-                sql.FINISH,
-                [i for i, _ in rows],
-                [f.status for _, f in rows],
-                [f.provider_id for _, f in rows],
-                [f.error for _, f in rows],
-                [f.sent_at for _, f in rows],
-            )
-        except Exception as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
+            error = await self._execute([finish for finish, _ in batch])
+            if isinstance(error, _ROW_ERRORS) and len(batch) > 1:
+                # One bad row must not fail the others' outcomes (a failed finish
+                # may mean an alert sent again later): each goes again on its own.
+                # A lost database fails them all at once instead.
+                for item in batch:
+                    await self._write([item])
+                return
         except BaseException:
             for _, future in batch:
                 future.cancel()
             raise
         for _, future in batch:
-            if not future.done():
-                future.set_result(None)
+            _settle(future, error)
+
+    async def _execute(self, finishes: list[Finish]) -> Exception | None:
+        rows = [(i, f) for f in finishes for i in f.ids]
+        try:
+            await self._pool.execute(
+                sql.FINISH,
+                [i for i, _ in rows],
+                [f.status for _, f in rows],
+                [_text(f.provider_id) for _, f in rows],
+                [_text(f.error) for _, f in rows],
+                [f.sent_at for _, f in rows],
+            )
+        except Exception as exc:
+            return exc
+        return None
+
+
+def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
+    if future.done():  # its caller gave up waiting
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+def _text(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL, and a provider's error message might.
+    return value.replace("\x00", "") if value else value
