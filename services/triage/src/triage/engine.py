@@ -12,7 +12,7 @@ in play the higher one wins.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +21,7 @@ from shared.contracts import Reason, Topic, Urgency
 from shared.forms import FormKind
 from triage.language import language_of
 from triage.matching import Found, Span
+from triage.memo import WordMemo
 from triage.model import DEFAULT_MODEL, Model, Prediction, load_model
 from triage.rules import RuleSet, UrgencyRule, load_rules
 from triage.text import Bounds, message_text, normalise
@@ -69,22 +70,6 @@ class _Doc:
         return self._bounds
 
 
-class _Spelled(dict[str, str]):
-    """word -> its correction or ""; a miss is worked out (and kept) on first sight."""
-
-    __slots__ = ("_fix",)
-
-    def __init__(self, fix: Callable[[str], str]) -> None:
-        super().__init__()
-        self._fix = fix
-
-    def __missing__(self, word: str) -> str:
-        if len(self) >= 50_000:
-            self.clear()
-        fixed = self[word] = self._fix(word)
-        return fixed
-
-
 @lru_cache(maxsize=8192)
 def _reason(rule: str, effect: str, evidence: str = "") -> Reason:
     """A reason (frozen, so the same one is shared: validating a new one costs more)."""
@@ -100,7 +85,7 @@ class Classifier:
         self.version = rules.version + (f"+model-{model.digest}" if model else "")
         self._fuzzy_prefixes = frozenset(w[:2] for w in rules.fuzzy.values())
         # word -> the key word it misspells, or "" (most words: spelled right)
-        self._spelled = _Spelled(self._fix)
+        self._spelled: WordMemo[str] = WordMemo(self._fix)
 
     def classify(
         self, form: FormKind | str, fields: Mapping[str, str | None], honeypot: bool = False

@@ -23,7 +23,7 @@ import math
 import re
 import struct
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from heapq import nlargest
 from itertools import pairwise, repeat
@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from shared.contracts import Reason, Topic, Urgency
+from triage.memo import WordMemo
 
 DEFAULT_MODEL = Path(__file__).parent / "data" / "model.json"
 KIND = "triage-linear-ngrams-2"
 _TOKEN = re.compile(r"\w+")
 CHAR_N = 4
-_MEMO_LIMIT = 50_000
 
 
 def word_features(word: str) -> list[str]:
@@ -129,7 +129,7 @@ class Model:
                     if ch == "_" and 0 < i < len(body) - 1:
                         self._pairs[body[:i], body[i + 1 :]] = row
         # word -> the packed sum of its own features in the vocabulary
-        self._words = _WordMemo(self._word)
+        self._words: WordMemo[int] = WordMemo(self._word)
         self._u_labels = tuple(Urgency(k) for k in self.urgency.labels)
         self._t_labels = tuple(Topic(k) for k in self.topic.labels)
 
@@ -247,22 +247,6 @@ def _pack(weights: tuple[float, ...]) -> int:
             raise ValueError(f"model weight {w} is out of range")
         out |= (fixed + _OFFSET) << (i * _FIELD)
     return out | 1 << (len(weights) * _FIELD)  # and one feature present
-
-
-class _WordMemo(dict[str, int]):
-    """word -> its packed features; a miss is worked out (and kept) on first sight."""
-
-    __slots__ = ("_compute",)
-
-    def __init__(self, compute: Callable[[str], int]) -> None:
-        super().__init__()
-        self._compute = compute
-
-    def __missing__(self, word: str) -> int:
-        if len(self) >= _MEMO_LIMIT:
-            self.clear()
-        value = self[word] = self._compute(word)
-        return value
 
 
 def _at_least(pred: Prediction, rank: int) -> float:

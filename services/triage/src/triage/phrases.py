@@ -11,16 +11,13 @@ conditions (see `triage.patterns`) the word meets.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from triage.memo import WordMemo
 from triage.patterns import Need, NeedIndex, Pattern, compile_pattern, with_needs
 
 _WORD = re.compile(r"\w+")
-# Distinct words remembered before the memo starts over, so a stream of
-# one-off words (typos, numbers) cannot grow it without bound.
-_MEMO_LIMIT = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,22 +46,6 @@ _NOTHING: WordLookup | tuple[()] = ()
 Lookup = WordLookup | tuple[()]
 
 
-class _Memo(dict[str, Lookup]):
-    """word -> what it may start; a miss is worked out (and kept) by the index."""
-
-    __slots__ = ("_learn",)
-
-    def __init__(self, learn: Callable[[str], Lookup]) -> None:
-        super().__init__()
-        self._learn = learn
-
-    def __missing__(self, word: str) -> Lookup:
-        if len(self) >= _MEMO_LIMIT:
-            self.clear()
-        found = self[word] = self._learn(word)
-        return found
-
-
 @dataclass(slots=True)
 class PhraseIndex:
     exact: dict[str, list[PhraseEntry]] = field(default_factory=dict)
@@ -75,10 +56,10 @@ class PhraseIndex:
     # Patterns that run whatever the text (no anchors could be derived).
     always: tuple[Pattern, ...] = ()
     _needs: NeedIndex = field(default_factory=NeedIndex)
-    _memo: _Memo = field(init=False)
+    _memo: WordMemo[Lookup] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._memo = _Memo(self._learn)
+        self._memo = WordMemo(self._learn)
 
     def add(self, phrases: list[str], patterns: list[str]) -> Matcher:
         key, self.size = self.size, self.size + 1
