@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from notifier.finishes import MAX_ROWS
 from notifier.ledger import Ledger
 from notifier.routing import Alert, Channel
 from tests.integration.notifier.harness import make_result
@@ -91,17 +92,50 @@ async def test_two_outcomes_for_one_row_are_written_in_order(
 ) -> None:
     led, pool = ledger
     [row] = await claimed_rows(led, 1)
+    before = pool.executed
 
     await asyncio.gather(
         led.finish([row], "error", error="busy"),
         led.finish([row], "failed", error="gave up"),
     )
 
+    assert pool.executed - before == 2  # one UPDATE may change a row only once
     assert await pool.fetchval("SELECT status FROM deliveries WHERE id = $1", row) == "failed"
     events = await pool.fetch(
         "SELECT status FROM delivery_events WHERE delivery_id = $1 ORDER BY id", row
     )
     assert [e["status"] for e in events] == ["claimed", "error", "failed"]
+
+
+async def test_a_statement_carries_at_most_max_rows(ledger: tuple[Ledger, CountingPool]) -> None:
+    led, pool = ledger
+    ids = await claimed_rows(led, MAX_ROWS + 20)
+    before = pool.executed
+
+    await asyncio.gather(*(led.finish([i], "sent") for i in ids))
+
+    assert pool.executed - before == 2
+    sent = await pool.fetchval("SELECT count(*) FROM deliveries WHERE status = 'sent'")
+    assert sent == MAX_ROWS + 20
+
+
+async def test_closing_the_ledger_writes_the_finishes_in_hand_first(
+    ledger: tuple[Ledger, CountingPool], database_url: str
+) -> None:
+    led, _ = ledger
+    ids = await claimed_rows(led, 3)
+
+    pending = [asyncio.ensure_future(led.finish([i], "sent")) for i in ids]
+    await asyncio.sleep(0)  # handed in, not yet written
+    await led.close()
+
+    assert all(task.done() and task.exception() is None for task in pending)
+    db = await asyncpg.connect(database_url)
+    try:
+        statuses = await db.fetch("SELECT status FROM deliveries WHERE id = ANY($1)", ids)
+    finally:
+        await db.close()
+    assert [r["status"] for r in statuses] == ["sent"] * 3
 
 
 async def test_a_bad_row_fails_only_its_own_finish(ledger: tuple[Ledger, CountingPool]) -> None:
