@@ -265,6 +265,22 @@ async def test_the_time_from_submission_to_each_staff_alert_is_measured(
         assert registry.get_sample_value(bucket, {**labels, "le": "5.0"}) == 1
 
 
+async def test_a_submission_stamped_by_a_clock_ahead_counts_as_no_wait(
+    harness: Harness,
+) -> None:
+    service = await harness.start()
+    result = make_result(Urgency.EMERGENCY)
+    ahead = harness.clock.now + timedelta(seconds=10)  # the intake's host runs fast
+    submission = result.submission.model_copy(update={"received_at": ahead})
+    await harness.publish(result.model_copy(update={"submission": submission}))
+    await wait_for(lambda: _status(harness, result, ("olive", "voice"), "sent"))
+
+    labels = {"urgency": "emergency", "channel": "voice"}
+    registry = service.dispatcher.metrics.registry
+    assert registry.get_sample_value("notifier_alert_latency_seconds_count", labels) == 1
+    assert registry.get_sample_value("notifier_alert_latency_seconds_sum", labels) == 0.0
+
+
 async def _status(harness: Harness, result: object, key: tuple[str, str], want: str) -> bool:
     statuses = await harness.statuses(result.submission_id)  # type: ignore[attr-defined]
     return statuses.get(key) == want
