@@ -4,7 +4,7 @@ SHELL := /bin/bash
 # uv from PATH, else the one pip installs into this Python (`python3 -m uv`).
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: install run demo test lint typecheck unit bench format docs
+.PHONY: install run demo test lint typecheck unit bench images format docs
 
 # Bytecode compiled once here: with PYTHONDONTWRITEBYTECODE set (as on our CI
 # machines) Python would otherwise compile every module again in every process,
@@ -33,6 +33,11 @@ unit: install
 
 bench: install
 	$(UV) run python bench/run_all.py
+
+# Builds the three images and runs them against the local broker, database,
+# SMTP server and phone stand-in; needs a Docker daemon (tests/images).
+images: install
+	$(UV) run pytest -q -m images tests/images
 
 format: install
 	$(UV) run ruff format .

@@ -5,6 +5,7 @@ classes read, queues the topology declares."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,28 @@ def test_dockerfile_exposes_and_checks_the_service_port(service: str) -> None:
     assert f"EXPOSE {default_port(service)}" in dockerfile
     assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
     assert re.search(r"^USER (?!root)", dockerfile, re.MULTILINE)
+
+
+@pytest.mark.parametrize("service", sorted(SETTINGS))
+def test_image_pins_the_lock_and_takes_the_subcommand_kubernetes_passes(service: str) -> None:
+    dockerfile = (ROOT / "services" / service / "Dockerfile").read_text()
+    project = tomllib.loads((ROOT / "services" / service / "pyproject.toml").read_text())
+    assert f"--package {project['project']['name']} " in dockerfile
+    assert "pip install --no-cache-dir --require-hashes -r" in dockerfile
+    assert "pip install --no-cache-dir --no-deps" in dockerfile, "only ours, unresolved"
+    [script] = project["project"]["scripts"]
+    assert f'ENTRYPOINT ["{script}"]' in dockerfile
+    [container] = deployments()[service]["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["serve"]
+
+
+def test_the_intake_image_owns_the_spool_folder_compose_mounts_a_volume_on() -> None:
+    dockerfile = (ROOT / "services" / "intake" / "Dockerfile").read_text()
+    [folder] = re.findall(r"INTAKE_SPOOL_DIR=(\S+)", dockerfile)
+    assert f"chown 10001 {folder}" in dockerfile and "USER 10001" in dockerfile
+    intake = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["intake"]
+    assert intake["environment"]["INTAKE_SPOOL_DIR"] == folder
+    assert any(volume.endswith(f":{folder}") for volume in intake["volumes"])
 
 
 def test_keda_scales_on_queues_the_topology_declares() -> None:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import structlog
 
 from notifier.bootstrap import build_dispatcher, start_service
 from notifier.ledger import Ledger
@@ -19,6 +20,8 @@ from notifier.scheduler import Scheduler
 from notifier.settings import NotifierSettings
 from shared import runtime
 from shared.logging import configure_logging
+
+log = structlog.get_logger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +44,9 @@ async def _serve(settings: NotifierSettings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    log.info("notifier.stopping", submission_id="-")
     await service.stop()
+    log.info("notifier.stopped", submission_id="-")
 
 
 async def _migrate(settings: NotifierSettings) -> None:
