@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
@@ -30,6 +31,10 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 PORT_VARIABLE = {"intake": "INTAKE_PORT", "triage": "TRIAGE_HTTP_PORT", "notifier": "NOTIFIER_PORT"}
 PROBES = {"/healthz", "/readyz", "/readyz?accepting"}
 WORKLOADS = {"Deployment", "StatefulSet"}
+# The oldest Kubernetes the manifests are written for.
+KUBERNETES_VERSION = "1.30.0"
+# Kinds from operators (RabbitMQ Cluster Operator, KEDA): no schema ships for them.
+OPERATOR_GROUPS = ("rabbitmq.com/", "keda.sh/")
 
 
 def variables(service: str) -> set[str]:
@@ -103,6 +108,19 @@ def test_the_intake_spool_is_a_persistent_volume_at_the_configured_folder() -> N
     [mount] = [m for m in container["volumeMounts"] if m["name"] == "spool"]
     assert mount["mountPath"] == env["INTAKE_SPOOL_DIR"]
     assert [t["metadata"]["name"] for t in intake["spec"]["volumeClaimTemplates"]] == ["spool"]
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [d for d in manifests() if not d["apiVersion"].startswith(OPERATOR_GROUPS)],
+    ids=lambda d: f"{d['kind']}/{d['metadata']['name']}",
+)
+def test_every_kubernetes_resource_matches_the_api_schema_strictly(
+    resource: dict[str, Any],
+) -> None:
+    # strict: an unknown or misplaced field fails, instead of being dropped by
+    # the API server without a word.
+    kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
 
 
 def test_every_service_has_a_workload_with_a_dockerfile_image() -> None:
