@@ -4,6 +4,8 @@ It stands between a service and the real RabbitMQ, so a test can make "the
 broker" unreachable without stopping the RabbitMQ other test runs share.
 While cut, it closes every open connection and every new one at once, but
 keeps its port, so the service reconnects to the same address on restore.
+Stalled, it keeps every connection open but passes no byte either way: a
+peer that stopped answering without a reset.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ class TcpProxy:
         self._target = (target_host, target_port)
         self._server: asyncio.Server | None = None
         self._open = True
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -37,8 +41,13 @@ class TcpProxy:
             writer.transport.abort()
         self._writers.clear()
 
+    def stall(self) -> None:
+        """Hold every byte, on open and new connections alike, until restore()."""
+        self._flowing.clear()
+
     def restore(self) -> None:
         self._open = True
+        self._flowing.set()
 
     async def close(self) -> None:
         self.cut()
@@ -68,6 +77,7 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while self._open and (chunk := await reader.read(65536)):
+                await self._flowing.wait()
                 writer.write(chunk)
                 await writer.drain()
         writer.transport.abort()

@@ -78,7 +78,9 @@ async def build_dispatcher(
 ) -> Dispatcher:
     config = load_routing(settings.routing_file)
     ledger = await Ledger.connect(
-        settings.database_url, timedelta(seconds=settings.claim_lease_seconds)
+        settings.database_url,
+        timedelta(seconds=settings.claim_lease_seconds),
+        settings.database_timeout,
     )
     await ledger.migrate()
     return Dispatcher(

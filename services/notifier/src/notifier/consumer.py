@@ -5,26 +5,37 @@ A result is acked only after its alerts are recorded in the ledger. A failed
 delivery goes to the next retry delay queue with an attempt header; after the
 last attempt it is dead-lettered and ops are told. Unreadable messages go to
 the dead-letter queue at once: no retry can fix them.
+
+While the ledger's database is out of reach, an emergency's alerts go out
+without it (notifier.unrecorded) and its retry copy records them later; every
+other result waits in hand until the database answers, which also stops the
+consumer taking more. Neither uses up a retry while the database is down.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel
 
-from notifier.dispatch import Dispatcher, Outcome
+from notifier import unrecorded
+from notifier.dispatch import Dispatcher, Outcome, combine
+from notifier.ledger import is_outage
+from notifier.unrecorded import Sent
 from shared.broker import Broker, BrokerUnavailable, dead_letter, header_int
 from shared.codec import ContractError, decode
-from shared.contracts import TriageResult
+from shared.contracts import TriageResult, Urgency
 from shared.topology import NOTIFIER_RETRY_DELAYS, retry_queue_name
 
 log = structlog.get_logger(__name__)
 
 ATTEMPT_HEADER = "x-notifier-attempt"
+LEDGER_POLL_SECONDS = 1.0
+
+T = TypeVar("T")
 
 
 def retry_step(attempt: int, steps: int = len(NOTIFIER_RETRY_DELAYS)) -> int:
@@ -47,7 +58,8 @@ class Consumer:
         self._prefetch, self._max_attempts = prefetch, max_attempts
         self._steps = len(retry_steps)
         self._channel: AbstractRobustChannel | None = None
-        self._in_hand: set[asyncio.Future[Outcome]] = set()
+        self._in_hand: set[asyncio.Future[Any]] = set()
+        self._closing = False
 
     async def start(self) -> None:
         self._channel = await self._broker.consuming_channel(self._prefetch)
@@ -58,6 +70,7 @@ class Consumer:
         log.info("consumer.started", submission_id="-", queue=self.queue)
 
     async def close(self, grace: float = 10.0) -> None:
+        self._closing = True
         # Alerts being sent finish first, so no ledger claim is left hanging.
         if self._in_hand:
             await asyncio.wait(set(self._in_hand), timeout=grace)
@@ -73,39 +86,75 @@ class Consumer:
             )
             await self._dead_letter(message, None, f"unreadable: {exc}")
             return
-        # Shielded: a lost broker connection cancels this callback, and a
-        # dispatch cut between its ledger claim and its finish would leave the
-        # claim to run out its lease (alerts minutes late), or, cut after the
-        # send, send again when it does. Finished, the claim is recorded and
-        # the redelivered message finds it done.
-        handling = asyncio.ensure_future(self._dispatch(result))
-        self._in_hand.add(handling)
-        handling.add_done_callback(self._in_hand.discard)
-        outcome = await asyncio.shield(handling)
+        sent = unrecorded.read(message.headers)
+        outcome = await self._shielded(self._dispatch(result, sent))
+        if outcome.ledger_down and result.urgency is Urgency.EMERGENCY:
+            sent = await self._shielded(unrecorded.send(self._dispatcher, result, sent))
+        elif outcome.ledger_down:
+            if not await self._ledger_back(result):
+                return  # stopping: the broker hands the message to the next consumer
+            outcome = await self._shielded(self._dispatch(result, sent))
         if outcome.ok:
             await message.ack()
             return
-        await self._retry_or_give_up(message, result, outcome)
+        await self._retry_or_give_up(message, result, outcome, sent)
 
-    async def _dispatch(self, result: TriageResult) -> Outcome:
+    async def _shielded(self, work: Awaitable[T]) -> T:
+        # A lost broker connection cancels this callback, and a dispatch cut
+        # between its ledger claim and its finish would leave the claim to run
+        # out its lease (alerts minutes late), or, cut after the send, send
+        # again when it does. Finished, the claim is recorded and the
+        # redelivered message finds it done.
+        handling = asyncio.ensure_future(work)
+        self._in_hand.add(handling)
+        handling.add_done_callback(self._in_hand.discard)
+        return await asyncio.shield(handling)
+
+    async def _dispatch(self, result: TriageResult, sent: tuple[Sent, ...]) -> Outcome:
+        sid = str(result.submission_id)
         try:
-            return await self._dispatcher.handle(result)
+            outcome = await self._dispatcher.handle(result, skip=unrecorded.keys(sent))
+            if sent:  # whatever became of the rest: its own row was written above
+                outcome = combine(
+                    [outcome, await unrecorded.record(self._dispatcher, result, sent)]
+                )
+            return outcome
         except Exception as exc:  # database or provider blip: retry, never drop
-            log.exception("result.handle_failed", submission_id=str(result.submission_id))
+            if is_outage(exc):
+                log.warning("result.ledger_down", submission_id=sid, error=type(exc).__name__)
+                self._dispatcher.metrics.ledger_down.labels(result.urgency.value).inc()
+                return Outcome(False, reason="ledger down", ledger_down=True)
+            log.exception("result.handle_failed", submission_id=sid)
             return Outcome(False, reason=f"{type(exc).__name__}")
 
+    async def _ledger_back(self, result: TriageResult) -> bool:
+        """Hold the result until the ledger answers (True) or the consumer stops."""
+        log.warning("result.waiting_for_ledger", submission_id=str(result.submission_id))
+        while not self._closing:
+            if await self._dispatcher.ledger.ping():
+                return True
+            await asyncio.sleep(LEDGER_POLL_SECONDS)
+        return False
+
     async def _retry_or_give_up(
-        self, message: AbstractIncomingMessage, result: TriageResult, outcome: Outcome
+        self,
+        message: AbstractIncomingMessage,
+        result: TriageResult,
+        outcome: Outcome,
+        sent: tuple[Sent, ...] = (),
     ) -> None:
         attempt = header_int(message.headers, ATTEMPT_HEADER)
         sid = str(result.submission_id)
-        if outcome.permanent or attempt + 1 >= self._max_attempts:
+        # A database that is really down is an outage to wait out, not a
+        # failing result; one that answers a ping again spends the attempt.
+        spent = 0 if outcome.ledger_down and not await self._dispatcher.ledger.ping() else 1
+        if outcome.permanent or attempt + spent >= self._max_attempts:
             await self._dead_letter(
                 message, result, f"after {attempt + 1} attempts: {outcome.reason}"
             )
             return
-        headers: dict[str, Any] = dict(message.headers or {})
-        headers[ATTEMPT_HEADER] = attempt + 1
+        headers = unrecorded.written(message.headers, sent) if sent else dict(message.headers or {})
+        headers[ATTEMPT_HEADER] = attempt + spent
         target = retry_queue_name(self.queue, retry_step(attempt, self._steps))
         try:
             await self._broker.publish(

@@ -35,6 +35,7 @@ class Outcome:
     ok: bool
     permanent: bool = False
     reason: str = ""
+    ledger_down: bool = False  # the database was out of reach (notifier.unrecorded)
 
 
 OK = Outcome(True)
@@ -58,7 +59,11 @@ class Dispatcher:
     ops_email: str = ""
     clock: Clock = field(default=utc_now)
 
-    async def handle(self, result: TriageResult) -> Outcome:
+    async def handle(
+        self, result: TriageResult, skip: frozenset[tuple[str, str]] = frozenset()
+    ) -> Outcome:
+        """Alert as routing asks; `skip`: (recipient, channel) keys sent while the
+        ledger was down, which `unrecorded.record` writes instead."""
         plan = routing.plan(self.config, result, self.clock(), ack_submitter=self.ack_submitter)
         self.metrics.results.labels(result.urgency.value).inc()
         if plan.spam:
@@ -76,6 +81,9 @@ class Dispatcher:
         allowed = await self._may_send_all(result, sendable)
         for alert in plan.alerts:
             key = (alert.recipient, alert.channel)
+            if (alert.recipient, alert.channel.value) in skip:
+                keys.add(key)
+                continue
             if key in keys:
                 later.append(alert)
                 continue
@@ -128,12 +136,16 @@ class Dispatcher:
         notice = ack_notice(result) if alert.purpose is Purpose.ACK else staff_notice(result)
         outcome = await self.send([delivery_id], alert.channel, alert.address, notice, result)
         if outcome.ok and alert.purpose is Purpose.STAFF:
-            waited = (self.clock() - result.submission.received_at).total_seconds()
-            latency = self.metrics.alert_latency.labels(result.urgency.value, alert.channel.value)
-            latency.observe(max(waited, 0.0))  # another host's clock may run ahead
+            self.observe_latency(result, alert.channel)
         if not outcome.ok and alert.fallback is not None:
             return await self._fall_back(result, alert.fallback, delivery_id, outcome)
         return outcome
+
+    def observe_latency(self, result: TriageResult, channel: Channel) -> None:
+        """From the intake receiving the submission to a staff alert handed over."""
+        waited = (self.clock() - result.submission.received_at).total_seconds()
+        latency = self.metrics.alert_latency.labels(result.urgency.value, channel.value)
+        latency.observe(max(waited, 0.0))  # another host's clock may run ahead
 
     async def _fall_back(
         self, result: TriageResult, backup: Alert, failed_id: int, failed: Outcome

@@ -25,6 +25,22 @@ from notifier.routing import Alert
 from shared.codec import decode, encode
 from shared.contracts import TriageResult
 
+# The database is out of reach (refused, reset, shutting down, out of
+# connections or disk, no answer in time), as opposed to refusing a statement.
+_OUTAGE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    return isinstance(exc, _OUTAGE)
+
+
 # Statuses a new claim may take over: a failed send, or a claim whose lease ran out.
 RETRYABLE = ("error",)
 WAITING = ("held", "throttled")
@@ -55,8 +71,18 @@ class Ledger:
         self._finishes = FinishWriter(pool)
 
     @classmethod
-    async def connect(cls, url: str, lease: timedelta) -> Ledger:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=10, reset=_keep_session)
+    async def connect(cls, url: str, lease: timedelta, timeout: float = 5.0) -> Ledger:
+        """`timeout` bounds each connect and each statement: a database that stops
+        answering (a host gone without a reset) counts as down, instead of holding
+        every result, an emergency's too, for as long as TCP takes to give up."""
+        pool = await asyncpg.create_pool(
+            url,
+            min_size=1,
+            max_size=10,
+            reset=_keep_session,
+            timeout=timeout,
+            command_timeout=timeout,
+        )
         return cls(pool, lease)
 
     async def close(self) -> None:
@@ -66,7 +92,7 @@ class Ledger:
     async def ping(self) -> bool:
         try:
             return bool(await self._pool.fetchval("SELECT true"))
-        except (OSError, asyncpg.PostgresError):
+        except (*_OUTAGE, asyncpg.PostgresError):
             return False
 
     async def record_result(self, result: TriageResult) -> None:

@@ -35,6 +35,12 @@ class Metrics:
             ["queue"],
             registry=self.registry,
         )
+        self.ledger_down = Counter(
+            "notifier_ledger_unreachable_total",
+            "results handled while the ledger's database was out of reach",
+            ["urgency"],
+            registry=self.registry,
+        )
         self.receipts = Counter(
             "notifier_receipts_total",
             "provider status callbacks",

@@ -20,6 +20,12 @@ class NotifierSettings(ServiceSettings):
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         description="PostgreSQL URL of the delivery ledger",
     )
+    database_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="seconds to connect to PostgreSQL or run one statement; past it the "
+        "ledger counts as down (emergencies are then sent unrecorded)",
+    )
     routing_file: Path = Field(
         default=DEFAULT_ROUTING_FILE, description="YAML file: staff, rotation, rules"
     )

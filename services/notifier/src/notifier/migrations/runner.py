@@ -14,6 +14,9 @@ log = structlog.get_logger(__name__)
 # Any constant shared by every replica; "notifier" in ASCII.
 MIGRATION_LOCK = 0x6E6F746966696572
 _NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
+# Seconds for a migration, or for waiting on another replica's: well past the
+# ledger's statement timeout, which is for the alert path (Ledger.connect).
+TIMEOUT = 3600.0
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -28,7 +31,7 @@ def migration_files() -> list[tuple[int, str, str]]:
 async def migrate(connection: asyncpg.Connection) -> list[str]:
     """Apply what is missing; return the names applied."""
     applied: list[str] = []
-    await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+    await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK, timeout=TIMEOUT)
     try:
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -42,7 +45,7 @@ async def migrate(connection: asyncpg.Connection) -> list[str]:
             if version in done:
                 continue
             async with connection.transaction():
-                await connection.execute(sql)
+                await connection.execute(sql, timeout=TIMEOUT)
                 await connection.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
                 )
