@@ -117,3 +117,33 @@ async def wait_for_rows(database_url: str, submission_id: str, timeout: float) -
             return rows
         await asyncio.sleep(0.2)
     raise AssertionError(f"the emergency's ledger rows not finished within {timeout}s")
+
+
+async def test_a_notifier_started_before_its_database_calls_at_once_and_catches_up(
+    make_stack: StackFactory,
+    vhost_url: str,
+    database_url: str,
+    database_line: TcpProxy,
+    smtp: SmtpServer,
+    phone: TwilioStandIn,
+) -> None:
+    """A node restart can bring the notifier up before PostgreSQL: it must not
+    crash-loop (minutes of back-off) while someone is in crisis."""
+    database_line.cut()
+    stack = await make_stack(vhost_url, triage=1, DATABASE_URL=through(database_url, database_line))
+    mail = Mail(smtp)
+    emergency = await post_ok(stack, EMERGENCY)
+    routine = await post_ok(stack, ROUTINE)
+    reached = await wait_for(
+        lambda: bool(calls_about(phone, emergency)) and mail.count(emergency) == 1,
+        timeout=AT_ONCE,
+        what="call and email to on-call before the database is up",
+    )
+    database_line.restore()
+    await wait_for(lambda: mail.count(routine) == 1, timeout=40, what="routine email once up")
+    rows = await wait_for_rows(database_url, emergency, timeout=40)
+    await asyncio.sleep(1.5)
+    assert len(calls_about(phone, emergency)) == 1 and mail.count(emergency) == 1
+    assert {r["status"] for r in rows} == {"sent"}
+    assert events(stack.first("notifier"), "ledger.ready")
+    print(f"\nnotifier up before its database: emergency call and email after {reached:.2f} s")

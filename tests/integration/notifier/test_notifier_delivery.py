@@ -148,7 +148,7 @@ async def test_a_crash_after_sending_before_the_ack_does_not_alert_twice(
 async def test_a_claim_whose_lease_ran_out_is_sent_again(harness: Harness) -> None:
     service = await harness.start()
     result = make_result(Urgency.ROUTINE)
-    await service.dispatcher.ledger.record_result(result)
+    await service.dispatcher.ledger.record_and_claim(result, [])  # the result's row only
     await harness.db.execute(
         "INSERT INTO deliveries (submission_id, recipient, channel, address, urgency, purpose,"
         " status, attempts, lease_until) VALUES ($1, 'team:support', 'email', $2, 'routine',"

@@ -62,6 +62,7 @@ async def _digest(settings: NotifierSettings, now: bool) -> int:
     async with aiohttp.ClientSession() as session:
         dispatcher = await build_dispatcher(settings, session)
         try:
+            await dispatcher.ledger.migrate()
             outcome = await Scheduler(dispatcher, 0).send_digest(force=now)
         finally:
             await dispatcher.ledger.close()

@@ -18,7 +18,7 @@ from notifier.channels.email import OutboxEmail, SmtpEmail
 from notifier.channels.twilio import TwilioClient, TwilioSms, TwilioVoice
 from notifier.consumer import Consumer
 from notifier.dispatch import Clock, Dispatcher, utc_now
-from notifier.ledger import Ledger
+from notifier.ledger import Ledger, is_outage
 from notifier.metrics import Metrics
 from notifier.receipts import RECEIPT_PATH, Receipts
 from notifier.routing_file import Channel, load_routing
@@ -76,13 +76,13 @@ def status_callback_url(settings: NotifierSettings) -> str | None:
 async def build_dispatcher(
     settings: NotifierSettings, session: aiohttp.ClientSession, clock: Clock = utc_now
 ) -> Dispatcher:
+    """The dispatcher with its ledger connected lazily and not yet migrated."""
     config = load_routing(settings.routing_file)
     ledger = await Ledger.connect(
         settings.database_url,
         timedelta(seconds=settings.claim_lease_seconds),
         settings.database_timeout,
     )
-    await ledger.migrate()
     return Dispatcher(
         config=config,
         ledger=ledger,
@@ -126,9 +126,40 @@ class Service:
         await self.dispatcher.ledger.close()
 
 
+async def migrate_ledger(ledger: Ledger) -> asyncio.Task[None] | None:
+    """Migrate now, or, with the database out of reach, once it answers (the
+    task returned); until then the ledger counts as down (emergencies go out
+    unrecorded, the rest wait), so the notifier starts before the database
+    instead of crash-looping while people wait. A migration that fails on a
+    reachable database stops the start, as a bug to see."""
+    try:
+        await ledger.migrate()
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        log.error("ledger.unreachable", submission_id="-", error=type(exc).__name__)
+        return asyncio.create_task(_migrate_when_reachable(ledger))
+    return None
+
+
+async def _migrate_when_reachable(ledger: Ledger) -> None:
+    delay = 0.5
+    while True:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
+        try:
+            await ledger.migrate()
+        except Exception as exc:  # an outage, or a bug: either way loud and retried
+            log.error("ledger.unreachable", submission_id="-", error=type(exc).__name__)
+            continue
+        log.info("ledger.ready", submission_id="-")
+        return
+
+
 async def start_service(settings: NotifierSettings, clock: Clock = utc_now) -> Service:
     session = aiohttp.ClientSession()
     dispatcher = await build_dispatcher(settings, session, clock)
+    migrating = await migrate_ledger(dispatcher.ledger)
     broker = Broker(
         settings.rabbitmq_url,
         confirm_timeout=settings.broker_confirm_timeout,
@@ -151,5 +182,7 @@ async def start_service(settings: NotifierSettings, clock: Clock = utc_now) -> S
         service.consumers.append(consumer)
     scheduler = Scheduler(dispatcher, settings.scheduler_interval)
     service.tasks.append(asyncio.create_task(scheduler.run()))
+    if migrating is not None:
+        service.tasks.append(migrating)
     log.info("notifier.started", submission_id="-", port=service.port)
     return service

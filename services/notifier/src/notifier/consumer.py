@@ -112,6 +112,8 @@ class Consumer:
 
     async def _dispatch(self, result: TriageResult, sent: tuple[Sent, ...]) -> Outcome:
         sid = str(result.submission_id)
+        if not self._dispatcher.ledger.ready:  # not migrated yet: its database was down
+            return self._ledger_down(result, "not migrated")
         try:
             outcome = await self._dispatcher.handle(result, skip=unrecorded.keys(sent))
             if sent:  # whatever became of the rest: its own row was written above
@@ -121,11 +123,14 @@ class Consumer:
             return outcome
         except Exception as exc:  # database or provider blip: retry, never drop
             if is_outage(exc):
-                log.warning("result.ledger_down", submission_id=sid, error=type(exc).__name__)
-                self._dispatcher.metrics.ledger_down.labels(result.urgency.value).inc()
-                return Outcome(False, reason="ledger down", ledger_down=True)
+                return self._ledger_down(result, type(exc).__name__)
             log.exception("result.handle_failed", submission_id=sid)
             return Outcome(False, reason=f"{type(exc).__name__}")
+
+    def _ledger_down(self, result: TriageResult, error: str) -> Outcome:
+        log.warning("result.ledger_down", submission_id=str(result.submission_id), error=error)
+        self._dispatcher.metrics.ledger_down.labels(result.urgency.value).inc()
+        return Outcome(False, reason="ledger down", ledger_down=True)
 
     async def _ledger_back(self, result: TriageResult) -> bool:
         """Hold the result until the ledger answers (True) or the consumer stops."""

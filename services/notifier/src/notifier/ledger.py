@@ -69,15 +69,18 @@ class Ledger:
         self._pool = pool
         self._lease = lease
         self._finishes = FinishWriter(pool)
+        self.ready = False  # migrated: until then the ledger counts as down
 
     @classmethod
     async def connect(cls, url: str, lease: timedelta, timeout: float = 5.0) -> Ledger:
         """`timeout` bounds each connect and each statement: a database that stops
         answering (a host gone without a reset) counts as down, instead of holding
         every result, an emergency's too, for as long as TCP takes to give up."""
+        # min_size 0: connecting waits for the first statement, so the service
+        # starts (and sends emergencies) while the database is still down.
         pool = await asyncpg.create_pool(
             url,
-            min_size=1,
+            min_size=0,
             max_size=10,
             reset=_keep_session,
             timeout=timeout,
@@ -90,26 +93,15 @@ class Ledger:
         await self._pool.close()
 
     async def ping(self) -> bool:
+        if not self.ready:
+            return False
         try:
             return bool(await self._pool.fetchval("SELECT true"))
         except (*_OUTAGE, asyncpg.PostgresError):
             return False
 
-    async def record_result(self, result: TriageResult) -> None:
-        await self._pool.execute(
-            "INSERT INTO results (submission_id, urgency, topic, body) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (submission_id) DO NOTHING",
-            result.submission_id,
-            result.urgency.value,
-            result.topic.value,
-            encode(result).decode(),
-        )
-
     async def results(self, ids: list[UUID]) -> dict[UUID, TriageResult]:
-        rows = await self._pool.fetch(
-            "SELECT submission_id, body::text AS body FROM results WHERE submission_id = ANY($1)",
-            ids,
-        )
+        rows = await self._pool.fetch(sql.RESULTS, ids)
         return {r["submission_id"]: decode(TriageResult, r["body"].encode()) for r in rows}
 
     async def claim(self, result: TriageResult, alert: Alert) -> tuple[Claim, int | None]:
@@ -124,8 +116,7 @@ class Ledger:
             if new_id is not None:
                 return Claim.TAKEN, new_id
             status = await conn.fetchval(
-                "SELECT status FROM deliveries"
-                " WHERE submission_id = $1 AND recipient = $2 AND channel = $3",
+                sql.STATUS,
                 result.submission_id,
                 alert.recipient,
                 alert.channel.value,
@@ -161,11 +152,7 @@ class Ledger:
             if len(taken) < len(claims):  # a redelivery, or another replica's live claim
                 statuses = {
                     (r["recipient"], r["channel"]): r["status"]
-                    for r in await conn.fetch(
-                        "SELECT recipient, channel, status FROM deliveries"
-                        " WHERE submission_id = $1",
-                        result.submission_id,
-                    )
+                    for r in await conn.fetch(sql.STATUSES, result.submission_id)
                 }
         out: list[tuple[Claim, int | None]] = []
         for alert in claims:
@@ -219,9 +206,7 @@ class Ledger:
         if len(keys) == 1:
             return [await self.sent_in_window(*keys[0])]
         rows = await self._pool.fetch(
-            f"SELECT k.n, ({sql.SENT_IN_WINDOW_SUB}) AS sent"
-            " FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])"
-            " WITH ORDINALITY AS k(recipient, channel, since, cap, n) ORDER BY k.n",
+            sql.SENT_IN_WINDOWS,
             [k[0] for k in keys],
             [k[1] for k in keys],
             [k[2] for k in keys],
@@ -230,31 +215,16 @@ class Ledger:
         return [int(r["sent"] or 0) for r in rows]
 
     async def waiting(self) -> list[Row]:
-        rows = await self._pool.fetch(
-            f"SELECT {sql.ROW} FROM deliveries WHERE status = ANY($1::text[])"
-            " OR (status = 'flushing' AND lease_until < now()) ORDER BY id",
-            list(WAITING),
-        )
+        rows = await self._pool.fetch(sql.WAITING, list(WAITING))
         return [Row(**dict(r)) for r in rows]
 
     async def take(self, ids: list[int], statuses: tuple[str, ...], as_status: str) -> list[Row]:
         """Claim waiting rows for a flush or digest; a crashed taker's lease runs out."""
-        rows = await self._pool.fetch(
-            f"UPDATE deliveries SET status = $3, lease_until = now() + $4::interval,"
-            f" updated_at = now() WHERE id = ANY($1) AND (status = ANY($2::text[])"
-            f" OR (status = $3 AND lease_until < now())) RETURNING {sql.ROW}",
-            ids,
-            list(statuses),
-            as_status,
-            self._lease,
-        )
+        rows = await self._pool.fetch(sql.TAKE, ids, list(statuses), as_status, self._lease)
         return [Row(**dict(r)) for r in rows]
 
     async def digest_ids(self) -> list[int]:
-        rows = await self._pool.fetch(
-            "SELECT id FROM deliveries WHERE status = 'digest'"
-            " OR (status = 'digesting' AND lease_until < now()) ORDER BY id"
-        )
+        rows = await self._pool.fetch(sql.DIGEST_IDS)
         return [r["id"] for r in rows]
 
     async def by_provider_id(self, provider_id: str) -> list[Row]:
@@ -293,10 +263,12 @@ class Ledger:
     async def migrate(self) -> list[str]:
         async with self._pool.acquire() as conn:
             try:
-                return await migrate(conn)
+                applied = await migrate(conn)
             except BaseException:
                 conn.terminate()  # it may still hold the migration lock (_keep_session)
                 raise
+        self.ready = True
+        return applied
 
 
 async def _keep_session(connection: Any) -> None:

@@ -102,3 +102,39 @@ SELECT count(*) FROM (
 """
 
 ROW = "id, submission_id, recipient, channel, address, urgency, status, fallback"
+
+RESULTS = "SELECT submission_id, body::text AS body FROM results WHERE submission_id = ANY($1)"
+
+STATUS = """
+SELECT status FROM deliveries WHERE submission_id = $1 AND recipient = $2 AND channel = $3
+"""
+
+STATUSES = "SELECT recipient, channel, status FROM deliveries WHERE submission_id = $1"
+
+# SENT_IN_WINDOW for several (recipient, channel, since, cap) at once, in order.
+SENT_IN_WINDOWS = f"""
+SELECT k.n, ({SENT_IN_WINDOW_SUB}) AS sent
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])
+    WITH ORDINALITY AS k(recipient, channel, since, cap, n)
+ORDER BY k.n
+"""
+
+# Parked rows ($1: their statuses) and flushes whose taker's lease ran out.
+WAITING = f"""
+SELECT {ROW} FROM deliveries
+WHERE status = ANY($1::text[]) OR (status = 'flushing' AND lease_until < now())
+ORDER BY id
+"""
+
+# Take rows $1 in statuses $2 as $3 for a lease of $4; a lapsed $3 lease too.
+TAKE = f"""
+UPDATE deliveries SET status = $3, lease_until = now() + $4::interval, updated_at = now()
+WHERE id = ANY($1) AND (status = ANY($2::text[]) OR (status = $3 AND lease_until < now()))
+RETURNING {ROW}
+"""
+
+DIGEST_IDS = """
+SELECT id FROM deliveries
+WHERE status = 'digest' OR (status = 'digesting' AND lease_until < now())
+ORDER BY id
+"""
