@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from tests.support.pii import Sensitive, leaks
 from tests.support.service_stack import Stack, stack_env
 from tests.support.smtp import SmtpServer
+from tests.support.submissions import EMERGENCY, ROUTINE
 from tests.support.twilio import TwilioStandIn
 
 
@@ -41,3 +43,8 @@ async def stack(
     await stack.start_all()
     yield stack
     await stack.stop_all()
+    sensitive = Sensitive({phone.auth_token})
+    for fields in (EMERGENCY, ROUTINE):
+        sensitive.add_fields(fields)
+    found = leaks(stack.all_logs(), sensitive.values)
+    assert not found, f"a service log shows personal data or a secret: {found}"

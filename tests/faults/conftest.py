@@ -16,9 +16,11 @@ import pytest
 
 from tests.faults.helpers import StackFactory
 from tests.faults.private_broker import private_broker
+from tests.support.pii import Sensitive, leaks
 from tests.support.service_stack import Stack, stack_env
 from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer
+from tests.support.submissions import EMERGENCY, ROUTINE
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.twilio import TwilioStandIn
 
@@ -106,3 +108,13 @@ async def make_stack(
             for service in group:
                 with contextlib.suppress(ProcessLookupError):
                     await service.stop(timeout=20)
+    # Whatever failed on the way (tracebacks, provider and database errors), no
+    # log line holds what people wrote or a secret.
+    sensitive = Sensitive({phone.auth_token})
+    for fields in (EMERGENCY, ROUTINE):
+        sensitive.add_fields(fields)
+    for stack in stacks:
+        for group in stack.services.values():
+            for service in group:
+                found = leaks(service.logs(), sensitive.values)
+                assert not found, f"{service.log_path.name} shows personal data: {found}"

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.hostile.hostile_support import HOSTILE_ENV, SECRETS, Sensitive, leaks
+from tests.hostile.hostile_support import HOSTILE_ENV, SECRETS
+from tests.support.pii import Sensitive, leaks
 from tests.support.service_stack import ServiceProcess, Stack, intake_env
 from tests.support.services import create_vhost, delete_vhost
 

@@ -16,7 +16,6 @@ import pytest
 from tests.hostile.hostile_support import (
     ENCODINGS,
     VALID,
-    Sensitive,
     error_fields,
     http_post,
     multipart,
@@ -24,6 +23,7 @@ from tests.hostile.hostile_support import (
     raw_exchange,
     read_response,
 )
+from tests.support.pii import Sensitive
 
 pytestmark = [pytest.mark.hostile, pytest.mark.timeout(60)]
 

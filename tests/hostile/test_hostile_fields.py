@@ -18,9 +18,9 @@ from tests.hostile.hostile_support import (
     ENCODINGS,
     SINGLE_LINE,
     VALID,
-    Sensitive,
     error_fields,
 )
+from tests.support.pii import Sensitive
 
 pytestmark = [pytest.mark.hostile, pytest.mark.timeout(60)]
 

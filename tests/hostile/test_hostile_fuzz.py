@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from intake.errors import field_errors
 from shared.forms import FIELDS_BY_FORM, ContactFields, FormKind, ProfileFields
-from tests.hostile.hostile_support import PERSONAL_KEYS, VALID, Sensitive
+from tests.hostile.hostile_support import VALID
+from tests.support.pii import PERSONAL_KEYS, Sensitive
 
 pytestmark = [pytest.mark.hostile, pytest.mark.timeout(120)]
 

@@ -7,19 +7,17 @@ from typing import Any
 
 import pytest
 import requests
+import schemathesis
 from hypothesis import HealthCheck, given, settings
-
-from tests.hostile.hostile_support import Sensitive
-
-# Not a locked dependency yet: skip (and say so) rather than fail to import.
-schemathesis = pytest.importorskip("schemathesis")
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.support.pii import Sensitive
 
 pytestmark = [pytest.mark.hostile, pytest.mark.timeout(120)]
 

@@ -15,11 +15,11 @@ import pytest
 from tests.hostile.hostile_support import (
     CLIENT_TIMEOUT,
     VALID,
-    Sensitive,
     http_post,
     port_of,
     read_response,
 )
+from tests.support.pii import Sensitive
 
 pytestmark = [pytest.mark.hostile, pytest.mark.timeout(60)]
 

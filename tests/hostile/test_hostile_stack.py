@@ -13,7 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.hostile.hostile_support import HOSTILE_ENV, SECRETS, SECRETS_ENV, Sensitive, leaks
+from tests.hostile.hostile_support import HOSTILE_ENV, SECRETS, SECRETS_ENV
+from tests.support.pii import Sensitive, leaks
 from tests.support.service_stack import Stack, stack_env
 from tests.support.smtp import SmtpServer, html_part, plain_part
 from tests.support.twilio import TwilioStandIn
