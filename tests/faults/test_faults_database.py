@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -41,17 +40,10 @@ OUTAGE = 12.0
 @pytest.fixture
 async def database_line(database_url: str) -> AsyncIterator[TcpProxy]:
     """The notifier reaches PostgreSQL through this; cut() takes it away."""
-    parts = urlsplit(database_url)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy = TcpProxy.to(database_url)
     await proxy.start()
     yield proxy
     await proxy.close()
-
-
-def through(database_url: str, proxy: TcpProxy) -> str:
-    parts = urlsplit(database_url)
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{proxy.port}"))
 
 
 async def test_database_down_emergency_reaches_on_call_at_once_and_is_recorded_when_back(
@@ -63,7 +55,7 @@ async def test_database_down_emergency_reaches_on_call_at_once_and_is_recorded_w
     phone: TwilioStandIn,
 ) -> None:
     stack = await make_stack(
-        vhost_url, triage=1, DATABASE_URL=through(database_url, database_line), RETRY_ATTEMPTS="2"
+        vhost_url, triage=1, DATABASE_URL=database_line.url(database_url), RETRY_ATTEMPTS="2"
     )
     mail = Mail(smtp)
     database_line.cut()
@@ -129,7 +121,7 @@ async def test_a_notifier_started_before_its_database_calls_at_once_and_catches_
     """A node restart can bring the notifier up before PostgreSQL: it must not
     crash-loop (minutes of back-off) while someone is in crisis."""
     database_line.cut()
-    stack = await make_stack(vhost_url, triage=1, DATABASE_URL=through(database_url, database_line))
+    stack = await make_stack(vhost_url, triage=1, DATABASE_URL=database_line.url(database_url))
     mail = Mail(smtp)
     emergency = await post_ok(stack, EMERGENCY)
     routine = await post_ok(stack, ROUTINE)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit, urlunsplit
 
 
 class TcpProxy:
@@ -29,6 +30,18 @@ class TcpProxy:
         assert self._server is not None, "start() first"
         port: int = self._server.sockets[0].getsockname()[1]
         return port
+
+    @classmethod
+    def to(cls, url: str) -> TcpProxy:
+        """A proxy (not started) to the host and port of a service URL."""
+        parts = urlsplit(url)
+        return cls(parts.hostname or "127.0.0.1", parts.port or 0)
+
+    def url(self, url: str) -> str:
+        """`url` with its host and port replaced by this proxy's."""
+        parts = urlsplit(url)
+        user = f"{parts.username}@" if parts.username else ""
+        return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{self.port}"))
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import aio_pika
@@ -31,8 +30,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def database_line(database_url: str) -> AsyncIterator[TcpProxy]:
-    parts = urlsplit(database_url)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy = TcpProxy.to(database_url)
     await proxy.start()
     yield proxy
     await proxy.close()
@@ -40,9 +38,7 @@ async def database_line(database_url: str) -> AsyncIterator[TcpProxy]:
 
 @pytest.fixture
 def through_line(database_url: str, database_line: TcpProxy) -> str:
-    parts = urlsplit(database_url)
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{database_line.port}"))
+    return database_line.url(database_url)
 
 
 async def test_an_emergency_goes_out_with_the_database_down_and_is_recorded_when_it_is_back(
