@@ -86,6 +86,34 @@ async def test_idempotent_retry_replays_the_answer_and_publishes_once(
     assert await count_messages(triage_queue) == 0
 
 
+async def test_a_retry_on_another_replica_keeps_the_submission_id_so_staff_hear_once(
+    make_client: MakeClient, triage_queue: AbstractQueue
+) -> None:
+    """Replicas share no cache, but the id is derived from the form, the key and
+    the fields, so the notifier's ledger (keyed by submission) sends once."""
+    first, second = await make_client(), await make_client()
+    headers = {"Idempotency-Key": "lost-answer-retry"}
+    a = await first.post("/v1/forms/contact", json=CONTACT, headers=headers)
+    b = await second.post("/v1/forms/contact", data=CONTACT, headers=headers)
+    assert a.status == b.status == 202
+    assert (await a.json())["id"] == (await b.json())["id"]
+
+
+async def test_a_different_submission_under_a_reused_key_is_taken_not_dropped(
+    client: Client, triage_queue: AbstractQueue
+) -> None:
+    """A key is the client's promise that two posts are one submission; when the
+    fields differ they are not, and replaying the first answer would lose the
+    second person's message."""
+    headers = {"Idempotency-Key": "1"}
+    other = {**CONTACT, "name": "Somebody Else", "message": "A different question entirely."}
+    first = await client.post("/v1/forms/contact", json=CONTACT, headers=headers)
+    second = await client.post("/v1/forms/contact", json=other, headers=headers)
+    assert first.status == second.status == 202
+    assert (await first.json())["id"] != (await second.json())["id"]
+    assert await count_messages(triage_queue) == 2, "both published"
+
+
 async def test_concurrent_duplicates_share_one_publish(
     client: Client, triage_queue: AbstractQueue
 ) -> None:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from intake.idempotency import IdempotencyCache
+from intake.idempotency import IdempotencyCache, submission_id_for
 
 
 class FakeClock:
@@ -95,3 +95,17 @@ async def test_cancelling_the_first_attempt_frees_the_key() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await cache.run("k", Counter()) == 1
+
+
+def test_a_keyed_submission_has_one_id_whatever_the_replica_and_field_order() -> None:
+    fields = {"name": "Ana", "email": "ana@example.org", "message": "Help with a chair"}
+    same = dict(reversed(list(fields.items())))
+    assert submission_id_for("contact", "k1", fields) == submission_id_for("contact", "k1", same)
+
+
+def test_another_key_form_or_field_value_makes_another_submission() -> None:
+    fields = {"name": "Ana", "message": "Help with a chair"}
+    first = submission_id_for("contact", "k1", fields)
+    assert submission_id_for("contact", "k2", fields) != first
+    assert submission_id_for("profile", "k1", fields) != first
+    assert submission_id_for("contact", "k1", {**fields, "message": "Help, a bed"}) != first

@@ -1,26 +1,40 @@
 """Replaying the first answer to a POST retried with the same Idempotency-Key.
 
-Limit: the cache lives in one process's memory. Two replicas behind a load
-balancer do not share it, and a restart forgets it, so a retry that lands on
-another replica publishes a second message. That is why the key travels in
-the event: the consumer side dedupes by submission id / idempotency key.
-This cache only spares the broker and the staff the common duplicates (a
-double click, a client retrying a slow answer).
+The cache lives in one process's memory: replicas behind a load balancer do
+not share it and a restart forgets it. A keyed post's submission id is
+therefore derived from the form, the key and the fields (`submission_id_for`):
+a retry that lands on another replica publishes again, but under the same id,
+and the notifier's ledger (keyed by submission) alerts once. The cache spares
+the broker and triage the common duplicates (a double click, a client
+retrying a slow answer).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+from uuid import UUID, uuid5
 
 T = TypeVar("T")
 Clock = Callable[[], float]
 
 MAX_KEY_LENGTH = 200
+# Any fixed value: it only keeps these ids apart from other name-based UUIDs.
+_NAMESPACE = UUID("8d2f6c1e-5b0a-4f3e-9c47-2a61d0e3b9f5")
+
+
+def submission_id_for(form: str, key: str, fields: Mapping[str, object]) -> UUID:
+    """The id of a post with an Idempotency-Key: the same for a retry of the same
+    submission (form, key and fields alike, in any encoding), on any replica and
+    after a restart; another for other fields under a reused key, which is
+    another submission and must not be answered with the first one's reply."""
+    canonical = json.dumps([form, key, fields], sort_keys=True, ensure_ascii=False, default=str)
+    return uuid5(_NAMESPACE, canonical)
 
 
 @dataclass

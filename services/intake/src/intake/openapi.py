@@ -78,7 +78,11 @@ def _form_path(kind: FormKind, model: type[ContactFields | ProfileFields]) -> di
                     "in": "header",
                     "required": False,
                     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "description": "a retry with the same key replays the first answer",
+                    "description": (
+                        "a retry of the same submission (same fields) with the same key "
+                        "gets the same id and is alerted on once; other fields under a "
+                        "reused key are a new submission"
+                    ),
                 }
             ],
             "requestBody": {

@@ -11,7 +11,7 @@ from aiohttp.typedefs import Handler
 
 from intake.clientmeta import ClientIdentifier
 from intake.errors import ApiError
-from intake.idempotency import MAX_KEY_LENGTH, IdempotencyCache
+from intake.idempotency import MAX_KEY_LENGTH, IdempotencyCache, submission_id_for
 from intake.openapi import openapi_document
 from intake.pages import Submitted
 from intake.parsing import decode_form
@@ -49,6 +49,8 @@ class FormEndpoint:
         key = _idempotency_key(request)
         fields = decode_form(request.headers.get("Content-Type", ""), await self._body(request))
         request[SUBMITTED] = Submitted(form, fields)
+        if key is not None:
+            request[SUBMISSION_ID] = submission_id = submission_id_for(form.value, key, fields)
         submission = SubmissionRequest(
             submission_id=submission_id,
             form=form,
@@ -60,7 +62,7 @@ class FormEndpoint:
             accepted = await self.desk.accept(submission)
         else:
             accepted = await self.replies.run(
-                f"{form.value}:{key}", lambda: self.desk.accept(submission)
+                str(submission_id), lambda: self.desk.accept(submission)
             )
         return accepted_response(request, accepted.submission_id, self.thank_you_url)
 
