@@ -56,3 +56,22 @@ async def test_an_operators_stems_file_replaces_the_shipped_list(
 
     await take(queues[TRIAGE_PRIORITY_QUEUE], ours)
     await take(queues[TRIAGE_QUEUE], shipped)
+
+
+async def test_a_post_that_mentions_danger_has_a_rate_limit_budget_of_its_own(
+    make_client: MakeClient, queues: dict[str, AbstractQueue]
+) -> None:
+    """A flood from a shared address (a carrier's NAT, a care home) spends the
+    client's limit; a person in crisis behind the same address still gets in."""
+    client = await make_client(intake_rate_limit_burst=1, intake_rate_limit_per_minute=1.0)
+    routine = {**CONTACT, "message": "Do you have a newsletter?"}
+    danger = {**CONTACT, "message": "My father fell and cannot get up"}
+    assert (await client.post("/v1/forms/contact", json=routine)).status == 202
+    assert (await client.post("/v1/forms/contact", json=routine)).status == 429
+    past = await client.post("/v1/forms/contact", json=danger)
+    assert past.status == 202, await past.text()
+    await take(queues[TRIAGE_PRIORITY_QUEUE], (await past.json())["id"])
+    # That budget is limited too: danger words do not open the door to a flood.
+    assert (await client.post("/v1/forms/contact", json=danger)).status == 429
+    metrics = await (await client.get("/metrics")).text()
+    assert "intake_rate_limit_danger_passed_total 1.0" in metrics

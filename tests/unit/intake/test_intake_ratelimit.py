@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intake.ratelimit import RateLimiter, retry_after_header
+from intake.ratelimit import ClientLimits, RateLimiter, retry_after_header
 
 
 class FakeClock:
@@ -49,3 +49,12 @@ def test_memory_is_bounded_by_forgetting_the_oldest_client() -> None:
 def test_retry_after_is_a_whole_number_of_seconds_at_least_one() -> None:
     assert retry_after_header(0.2) == "1"
     assert retry_after_header(10.01) == "11"
+
+
+def test_posts_that_mention_danger_have_a_bucket_of_their_own() -> None:
+    clock = FakeClock()
+    limits = ClientLimits(per_minute=60, burst=1, clock=clock)
+    assert limits.acquire("nat") == 0.0
+    assert limits.acquire("nat") > 0  # the flood spent the shared address's budget
+    assert limits.acquire_danger("nat") == 0.0
+    assert limits.acquire_danger("nat") > 0  # and the second one is limited too

@@ -17,7 +17,7 @@ from intake.health import add_health_routes
 from intake.idempotency import IdempotencyCache
 from intake.metrics import IntakeMetrics
 from intake.middleware import errors_middleware, metrics_middleware
-from intake.ratelimit import RateLimiter
+from intake.ratelimit import ClientLimits
 from intake.routes import FORM_PATHS, FormEndpoint, add_routes
 from intake.settings import IntakeSettings
 from intake.site import (
@@ -123,9 +123,11 @@ def _form_endpoint(
             settings.client_hash_secret.get_secret_value().encode(),
             trust_forwarded_for=settings.trust_forwarded_for,
         ),
-        limiter=RateLimiter(
+        limits=ClientLimits(
             settings.intake_rate_limit_per_minute, settings.intake_rate_limit_burst
         ),
+        prescreen=prescreen,
+        metrics=metrics,
         replies=IdempotencyCache[Accepted](
             settings.intake_idempotency_ttl_seconds, settings.intake_idempotency_max_keys
         ),

@@ -25,6 +25,11 @@ class IntakeMetrics:
             "Publishes the broker did not confirm (spooled, or answered 503 without a spool)",
             registry=self.registry,
         )
+        self.danger_passed = Counter(
+            "intake_rate_limit_danger_passed_total",
+            "posts past their client's rate limit let in because they mention danger",
+            registry=self.registry,
+        )
         self.honeypot = Counter(
             "intake_honeypot_tripped_total",
             "Submissions with the honeypot field filled, by form",

@@ -3,6 +3,11 @@
 Per process: replicas each keep their own buckets, so the effective limit
 across N replicas is up to N times the setting. Good enough to blunt a
 script hammering the forms; a shared limit belongs in the proxy in front.
+
+A client is an address, and many people can share one (a carrier's NAT, a
+care home), so a flood from one of them must not turn away a person in crisis
+behind the same address: posts the danger pre-screen flags have a second
+bucket of their own (`ClientLimits`), as large as the first and as limited.
 """
 
 from __future__ import annotations
@@ -52,6 +57,21 @@ class RateLimiter:
             bucket.tokens -= 1.0
             return 0.0
         return (1.0 - bucket.tokens) / self._rate
+
+
+class ClientLimits:
+    def __init__(self, per_minute: float, burst: int, *, clock: Clock = time.monotonic) -> None:
+        self._posts = RateLimiter(per_minute, burst, clock=clock)
+        self._danger = RateLimiter(per_minute, burst, clock=clock)
+
+    def acquire(self, client: str) -> float:
+        """Take a token for any post: 0.0 when allowed, else seconds to wait."""
+        return self._posts.acquire(client)
+
+    def acquire_danger(self, client: str) -> float:
+        """Take a token from the second bucket, for a post that mentions danger
+        once the first is empty."""
+        return self._danger.acquire(client)
 
 
 def retry_after_header(wait: float) -> str:

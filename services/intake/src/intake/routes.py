@@ -12,13 +12,15 @@ from aiohttp.typedefs import Handler
 from intake.clientmeta import ClientIdentifier
 from intake.errors import ApiError
 from intake.idempotency import MAX_KEY_LENGTH, IdempotencyCache, submission_id_for
+from intake.metrics import IntakeMetrics
 from intake.openapi import openapi_document
 from intake.pages import Submitted
-from intake.parsing import decode_form
-from intake.ratelimit import RateLimiter, retry_after_header
+from intake.parsing import RawFields, decode_form
+from intake.ratelimit import ClientLimits, retry_after_header
 from intake.responses import SUBMITTED, accepted_response
 from intake.submissions import Accepted, SubmissionDesk, SubmissionRequest
 from shared.forms import FormKind
+from shared.prescreen import Prescreen
 
 FORM_PATHS = {kind: f"/v1/forms/{kind.value}" for kind in FormKind}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -32,7 +34,9 @@ class FormEndpoint:
 
     desk: SubmissionDesk
     clients: ClientIdentifier
-    limiter: RateLimiter
+    limits: ClientLimits
+    prescreen: Prescreen
+    metrics: IntakeMetrics
     replies: IdempotencyCache[Accepted]
     max_body_bytes: int
     thank_you_url: str
@@ -41,13 +45,11 @@ class FormEndpoint:
     async def submit(self, request: web.Request, form: FormKind) -> web.Response:
         request[SUBMISSION_ID] = submission_id = uuid4()
         client_hash = self.clients.client_hash(request)
-        wait = self.limiter.acquire(client_hash)
-        if wait > 0:
-            raise ApiError.whole(
-                429, "too many submissions; please wait", {"Retry-After": retry_after_header(wait)}
-            )
+        wait = self.limits.acquire(client_hash)
         key = _idempotency_key(request)
         fields = decode_form(request.headers.get("Content-Type", ""), await self._body(request))
+        if wait > 0:
+            self._past_the_limit(client_hash, fields, wait)
         request[SUBMITTED] = Submitted(form, fields)
         if key is not None:
             request[SUBMISSION_ID] = submission_id = submission_id_for(form.value, key, fields)
@@ -87,6 +89,19 @@ class FormEndpoint:
                 f"the body did not arrive within {self.client_timeout:g} seconds",
                 {"Connection": "close"},
             ) from None
+
+    def _past_the_limit(self, client_hash: str, fields: RawFields, wait: float) -> None:
+        """Refuse a post past the client's limit, unless it mentions danger and
+        the client's danger budget allows it (intake.ratelimit)."""
+        texts = [v for v in (fields.get("message"), fields.get("subject")) if isinstance(v, str)]
+        if self.prescreen.mentions_danger(texts):
+            wait = self.limits.acquire_danger(client_hash)
+            if wait == 0:
+                self.metrics.danger_passed.inc()
+                return
+        raise ApiError.whole(
+            429, "too many submissions; please wait", {"Retry-After": retry_after_header(wait)}
+        )
 
     def _too_large(self) -> ApiError:
         # Built only when needed: an error per request showed in the profile.
