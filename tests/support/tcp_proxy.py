@@ -40,8 +40,9 @@ class TcpProxy:
     def url(self, url: str) -> str:
         """`url` with its host and port replaced by this proxy's."""
         parts = urlsplit(url)
-        user = f"{parts.username}@" if parts.username else ""
-        return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{self.port}"))
+        user = parts.netloc.rpartition("@")[0]
+        login = f"{user}@" if user else ""
+        return urlunsplit(parts._replace(netloc=f"{login}127.0.0.1:{self.port}"))
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)

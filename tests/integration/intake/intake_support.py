@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
@@ -15,7 +14,6 @@ from aiohttp.test_utils import TestClient
 
 from shared.codec import decode
 from shared.contracts import Submission
-from tests.support.tcp_proxy import TcpProxy
 
 Client = TestClient[Any, Any]
 # Builds an intake test client; keyword arguments override IntakeSettings.
@@ -45,12 +43,6 @@ def multipart(fields: dict[str, str]) -> FormData:
     for key, value in fields.items():
         form.add_field(key, value)
     return form
-
-
-def through(proxy: TcpProxy, url: str) -> str:
-    parts = urlsplit(url)
-    netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 async def take(

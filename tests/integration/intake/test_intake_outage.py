@@ -10,7 +10,7 @@ import pytest
 from aio_pika.abc import AbstractQueue
 from aiohttp.test_utils import TestClient
 
-from tests.integration.intake.intake_support import CONTACT, MakeClient, take, through
+from tests.integration.intake.intake_support import CONTACT, MakeClient, take
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -31,7 +31,7 @@ async def test_broker_outage_gives_503_then_recovers(
     rabbitmq_url: str,
     triage_queue: AbstractQueue,
 ) -> None:
-    client = await make_client(rabbitmq_url=through(proxy, rabbitmq_url))
+    client = await make_client(rabbitmq_url=proxy.url(rabbitmq_url))
     assert (await client.post("/v1/forms/contact", json=CONTACT)).status == 202
 
     proxy.cut()
@@ -56,7 +56,7 @@ async def test_a_failed_attempt_is_not_cached_for_its_idempotency_key(
     rabbitmq_url: str,
     triage_queue: AbstractQueue,
 ) -> None:
-    client = await make_client(rabbitmq_url=through(proxy, rabbitmq_url))
+    client = await make_client(rabbitmq_url=proxy.url(rabbitmq_url))
     headers = {"Idempotency-Key": "retry-after-outage"}
     proxy.cut()
     await wait_ready_status(client, 503, within=10)
@@ -74,7 +74,7 @@ async def test_the_service_starts_while_the_broker_is_down(
     make_client: MakeClient, proxy: TcpProxy, rabbitmq_url: str
 ) -> None:
     proxy.cut()
-    client = await make_client(rabbitmq_url=through(proxy, rabbitmq_url), wait_ready=False)
+    client = await make_client(rabbitmq_url=proxy.url(rabbitmq_url), wait_ready=False)
     assert (await client.get("/healthz")).status == 200
     assert (await client.get("/readyz")).status == 503
     assert (await client.post("/v1/forms/contact", json=CONTACT)).status == 503

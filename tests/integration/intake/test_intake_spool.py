@@ -17,7 +17,6 @@ from tests.integration.intake.intake_support import (
     MakeClient,
     count_messages,
     take,
-    through,
 )
 from tests.support.tcp_proxy import TcpProxy
 
@@ -61,9 +60,7 @@ async def test_broker_down_spools_with_202_then_forwards_in_order(
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "spool"
-    client = await make_client(
-        rabbitmq_url=through(proxy, rabbitmq_url), intake_spool_dir=str(folder)
-    )
+    client = await make_client(rabbitmq_url=proxy.url(rabbitmq_url), intake_spool_dir=str(folder))
     proxy.cut()
     await wait_broker_down(client)
 
@@ -113,9 +110,7 @@ async def test_while_the_spool_drains_new_posts_queue_behind_it(
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "spool"
-    client = await make_client(
-        rabbitmq_url=through(proxy, rabbitmq_url), intake_spool_dir=str(folder)
-    )
+    client = await make_client(rabbitmq_url=proxy.url(rabbitmq_url), intake_spool_dir=str(folder))
     proxy.cut()
     await wait_broker_down(client)
     first = await client.post("/v1/forms/contact", json=CONTACT)
@@ -138,7 +133,7 @@ async def test_a_full_spool_answers_503_with_retry_after(
 ) -> None:
     folder = tmp_path / "spool"
     client = await make_client(
-        rabbitmq_url=through(proxy, rabbitmq_url),
+        rabbitmq_url=proxy.url(rabbitmq_url),
         intake_spool_dir=str(folder),
         intake_spool_max_files=2,
     )
@@ -155,11 +150,27 @@ async def test_a_full_spool_answers_503_with_retry_after(
     assert 'intake_spool_refused_total{reason="full"} 1.0' in metrics
 
 
+async def test_a_spool_full_for_routine_posts_still_takes_one_that_mentions_danger(
+    make_client: MakeClient, proxy: TcpProxy, rabbitmq_url: str, tmp_path: Path
+) -> None:
+    client = await make_client(
+        rabbitmq_url=proxy.url(rabbitmq_url),
+        intake_spool_dir=str(tmp_path / "spool"),
+        intake_spool_max_files=10,  # the last tenth is kept for danger (the default)
+    )
+    proxy.cut()
+    await wait_broker_down(client)
+    statuses = [(await client.post("/v1/forms/contact", json=CONTACT)).status for _ in range(10)]
+    assert statuses == [202] * 9 + [503]
+    danger = {**CONTACT, "message": "My wife fell and she cannot breathe"}
+    assert (await client.post("/v1/forms/contact", json=danger)).status == 202
+
+
 async def test_a_spool_over_its_byte_limit_answers_503(
     make_client: MakeClient, proxy: TcpProxy, rabbitmq_url: str, tmp_path: Path
 ) -> None:
     client = await make_client(
-        rabbitmq_url=through(proxy, rabbitmq_url),
+        rabbitmq_url=proxy.url(rabbitmq_url),
         intake_spool_dir=str(tmp_path / "spool"),
         intake_spool_max_bytes=100,
     )
@@ -177,7 +188,7 @@ async def test_an_unwritable_spool_answers_503(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     client = await make_client(
-        rabbitmq_url=through(proxy, rabbitmq_url), intake_spool_dir=str(blocker / "spool")
+        rabbitmq_url=proxy.url(rabbitmq_url), intake_spool_dir=str(blocker / "spool")
     )
     proxy.cut()
     await wait_broker_down(client)
@@ -196,9 +207,7 @@ async def test_a_spool_folder_removed_while_running_answers_503(
     make_client: MakeClient, proxy: TcpProxy, rabbitmq_url: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "spool"
-    client = await make_client(
-        rabbitmq_url=through(proxy, rabbitmq_url), intake_spool_dir=str(folder)
-    )
+    client = await make_client(rabbitmq_url=proxy.url(rabbitmq_url), intake_spool_dir=str(folder))
     proxy.cut()
     await wait_broker_down(client)
     for path in folder.iterdir():
@@ -218,7 +227,7 @@ async def test_a_restart_forwards_what_the_last_run_spooled(
 ) -> None:
     folder = tmp_path / "spool"
     first_run = await make_client(
-        rabbitmq_url=through(proxy, rabbitmq_url), intake_spool_dir=str(folder)
+        rabbitmq_url=proxy.url(rabbitmq_url), intake_spool_dir=str(folder)
     )
     proxy.cut()
     await wait_broker_down(first_run)
@@ -247,9 +256,7 @@ async def test_one_spool_folder_serves_one_instance(
 ) -> None:
     folder = tmp_path / "spool"
     await make_client(intake_spool_dir=str(folder))
-    second = await make_client(
-        rabbitmq_url=through(proxy, rabbitmq_url), intake_spool_dir=str(folder)
-    )
+    second = await make_client(rabbitmq_url=proxy.url(rabbitmq_url), intake_spool_dir=str(folder))
     proxy.cut()
     await wait_broker_down(second)
     assert (await client_post(second)).status == 503
@@ -270,9 +277,7 @@ async def test_an_unreadable_file_is_set_aside_and_the_rest_forwarded(
     folder = tmp_path / "spool"
     folder.mkdir()
     (folder / "00000000000000000001-00000000-broken.json").write_bytes(b"not json")
-    client = await make_client(
-        rabbitmq_url=through(proxy, rabbitmq_url), intake_spool_dir=str(folder)
-    )
+    client = await make_client(rabbitmq_url=proxy.url(rabbitmq_url), intake_spool_dir=str(folder))
     proxy.cut()
     await wait_broker_down(client)
     response = await client.post("/v1/forms/contact", json=CONTACT)

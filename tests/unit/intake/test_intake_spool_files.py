@@ -21,8 +21,10 @@ from shared.prescreen import load_prescreen
 CONTACT = {"name": "Ana", "email": "ana@example.org", "message": "Hello"}
 
 
-def make_spool(folder: Path, *, max_bytes: int = 10_000, max_files: int = 100) -> Spool:
-    spool = Spool(folder, max_bytes=max_bytes, max_files=max_files)
+def make_spool(
+    folder: Path, *, max_bytes: int = 10_000, max_files: int = 100, reserve: float = 0.0
+) -> Spool:
+    spool = Spool(folder, max_bytes=max_bytes, max_files=max_files, reserve=reserve)
     spool.open()
     return spool
 
@@ -62,6 +64,26 @@ async def test_limits_on_files_and_bytes(tmp_path: Path) -> None:
     await by_bytes.put("1", b"x" * 10)
     with pytest.raises(SpoolUnavailable, match="full"):
         await by_bytes.put("2", b"x")
+
+
+async def test_the_last_share_of_the_spool_is_kept_for_posts_that_mention_danger(
+    tmp_path: Path,
+) -> None:
+    """A flood during a broker outage fills the spool for routine posts only."""
+    by_files = make_spool(tmp_path / "a", max_files=10, reserve=0.2)
+    for index in range(8):
+        await by_files.put(f"routine{index}", b"x")
+    with pytest.raises(SpoolUnavailable, match="full"):
+        await by_files.put("routine8", b"x")
+    await by_files.put("danger0", b"x", urgent=True)
+    await by_files.put("danger1", b"x", urgent=True)
+    with pytest.raises(SpoolUnavailable, match="full"):
+        await by_files.put("danger2", b"x", urgent=True)
+    by_bytes = make_spool(tmp_path / "b", max_bytes=100, reserve=0.2)
+    await by_bytes.put("routine", b"x" * 80)
+    with pytest.raises(SpoolUnavailable, match="full"):
+        await by_bytes.put("routine2", b"x")
+    await by_bytes.put("danger", b"x" * 20, urgent=True)
 
 
 async def test_reopening_finds_the_files_and_drops_half_written_ones(tmp_path: Path) -> None:

@@ -87,6 +87,7 @@ def _spool(settings: IntakeSettings) -> Spool | None:
         Path(settings.intake_spool_dir),
         max_bytes=settings.intake_spool_max_bytes,
         max_files=settings.intake_spool_max_files,
+        reserve=settings.intake_spool_danger_reserve,
     )
 
 

@@ -102,6 +102,13 @@ class IntakeSettings(ServiceSettings):
         gt=0,
         description="total bytes the spool may hold; past it a submission gets 503",
     )
+    intake_spool_danger_reserve: float = Field(
+        default=0.1,
+        ge=0,
+        lt=1,
+        description="share of the spool's bounds kept for submissions the danger pre-screen "
+        "flags, so a flood during a broker outage cannot fill it for a person in crisis",
+    )
     intake_spool_max_files: int = Field(
         default=10_000,
         ge=1,

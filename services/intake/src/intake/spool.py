@@ -17,7 +17,9 @@ One spool per process: the folder is locked (flock on `.lock`), so a second
 process pointed at the same folder gets no spool instead of forwarding the
 same files twice. Bounded by a total size and a file count; past either, or
 when the folder cannot be written, `put` raises `SpoolUnavailable` and the
-intake answers 503 as it would without a spool.
+intake answers 503 as it would without a spool. The last `reserve` share of
+both bounds takes only submissions the danger pre-screen flags, so a flood
+during a broker outage fills the spool for everyone but a person in crisis.
 """
 
 from __future__ import annotations
@@ -57,10 +59,14 @@ class SpoolEntry:
 
 
 class Spool:
-    def __init__(self, directory: Path, *, max_bytes: int, max_files: int) -> None:
+    def __init__(
+        self, directory: Path, *, max_bytes: int, max_files: int, reserve: float = 0.0
+    ) -> None:
         self.directory = directory
         self._max_bytes = max_bytes
         self._max_files = max_files
+        self._routine_bytes = max_bytes - int(max_bytes * reserve)
+        self._routine_files = max_files - int(max_files * reserve)
         self._sizes: dict[str, int] = {}
         self._heap: list[str] = []
         self._bytes = 0
@@ -115,8 +121,9 @@ class Spool:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
 
-    async def put(self, submission_id: str, body: bytes) -> SpoolEntry:
-        """Store one message durably (fsync'd) before returning."""
+    async def put(self, submission_id: str, body: bytes, *, urgent: bool = False) -> SpoolEntry:
+        """Store one message durably (fsync'd) before returning; `urgent` (it
+        mentions danger) may use the reserve."""
         if self._lock_fd is None:
             # Opening failed at start-up (or never ran): the folder may be back.
             try:
@@ -124,9 +131,10 @@ class Spool:
             except OSError as exc:
                 raise SpoolUnavailable(f"unwritable: {type(exc).__name__}") from None
         size = len(body)
-        if self.pending + 1 > self._max_files:
+        if self.pending + 1 > (self._max_files if urgent else self._routine_files):
             raise SpoolUnavailable("full: too many files")
-        if self._bytes + self._reserved_bytes + size > self._max_bytes:
+        max_bytes = self._max_bytes if urgent else self._routine_bytes
+        if self._bytes + self._reserved_bytes + size > max_bytes:
             raise SpoolUnavailable("full: too many bytes")
         self._reserved_files += 1
         self._reserved_bytes += size

@@ -40,14 +40,17 @@ class SubmissionRequest:
     idempotency_key: str | None = None
 
 
+def mentions_danger(submission: Submission, prescreen: Prescreen) -> bool:
+    fields = submission.fields
+    return prescreen.mentions_danger((fields.message, getattr(fields, "subject", None)))
+
+
 def routing_key_for(submission: Submission, prescreen: Prescreen) -> str:
     """`submission.<form>`, or `submission.<form>.priority` when the text mentions
     danger, so it waits in the short `triage.priority` queue, never behind a flood.
     Only the queue differs: triage classifies both the same way."""
     key = submission_routing_key(submission)
-    fields = submission.fields
-    texts = (fields.message, getattr(fields, "subject", None))
-    return key + PRIORITY_SUFFIX if prescreen.mentions_danger(texts) else key
+    return key + PRIORITY_SUFFIX if mentions_danger(submission, prescreen) else key
 
 
 async def publish_submission(
@@ -162,7 +165,9 @@ class SubmissionDesk:
 
     async def _spool_it(self, spool: Spool, submission: Submission, body: bytes) -> None:
         try:
-            await spool.put(str(submission.id), body)
+            await spool.put(
+                str(submission.id), body, urgent=mentions_danger(submission, self._prescreen)
+            )
         except SpoolUnavailable as exc:
             self._metrics.spool_refused.labels(exc.reason.partition(":")[0]).inc()
             log.error("submission.not_spooled", submission_id=str(submission.id), reason=exc.reason)
