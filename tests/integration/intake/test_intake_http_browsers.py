@@ -30,6 +30,34 @@ async def test_html_form_post_is_redirected_303(
     assert await count_messages(triage_queue) == 1
 
 
+async def test_a_double_click_on_the_plain_form_is_one_submission(
+    client: Client, triage_queue: AbstractQueue
+) -> None:
+    """No script sets the header; the page's hidden key field does its work."""
+    page = await (await client.get("/")).text()
+    match = re.search(r'name="idempotency_key" value="([^"]+)"', page)
+    assert match
+    posted = {**CONTACT, "idempotency_key": match.group(1)}
+    answers = [
+        await client.post(
+            "/v1/forms/contact",
+            data=posted,
+            headers={"Accept": BROWSER_ACCEPT},
+            allow_redirects=False,
+        )
+        for _ in range(2)
+    ]
+    assert [a.status for a in answers] == [303, 303]
+    assert await count_messages(triage_queue) == 1
+
+
+async def test_a_bad_hidden_key_is_named_like_any_field(client: Client) -> None:
+    posted = {**CONTACT, "idempotency_key": "k" * 201}
+    response = await client.post("/v1/forms/contact", data=posted)
+    assert response.status == 422
+    assert [e["field"] for e in (await response.json())["errors"]] == ["idempotency_key"]
+
+
 async def test_html_form_post_with_errors_gets_an_html_page(client: Client) -> None:
     response = await client.post(
         "/v1/forms/contact",

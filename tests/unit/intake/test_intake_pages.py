@@ -46,6 +46,12 @@ def test_the_honeypot_is_hidden_from_people_and_assistive_tech() -> None:
     )
 
 
+def test_each_page_view_carries_a_new_key_so_a_double_click_is_one_submission() -> None:
+    keys = re.findall(r'<input type="hidden" name="idempotency_key" value="([^"]+)">', render())
+    again = re.findall(r'<input type="hidden" name="idempotency_key" value="([^"]+)">', render())
+    assert len(keys) == len(FormKind) and len(set(keys + again)) == 2 * len(FormKind)
+
+
 def test_no_inline_script_or_style_and_the_emergency_note() -> None:
     page = render()
     assert "<script>" not in page and "style=" not in page and "<style" not in page

@@ -24,6 +24,9 @@ T = TypeVar("T")
 Clock = Callable[[], float]
 
 MAX_KEY_LENGTH = 200
+# The key of a plain HTML form post (no script to set the header): a hidden
+# field, new on every page view, so a double click is one submission.
+FORM_FIELD = "idempotency_key"
 # Any fixed value: it only keeps these ids apart from other name-based UUIDs.
 _NAMESPACE = UUID("8d2f6c1e-5b0a-4f3e-9c47-2a61d0e3b9f5")
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from uuid import uuid4
 
 from intake.errors import FieldError
 from intake.field_markup import field_html
 from intake.form_fields import FORM_FIELDS, TITLES, FormField
+from intake.idempotency import FORM_FIELD
 from shared.forms import (
     FormKind,
 )
@@ -122,6 +124,7 @@ class FormPage:
             '<p class="required-note">Fields marked <span class="req">(required)</span> '
             "must be filled in.</p>\n"
             f"{controls}\n{honeypot}\n"
+            f'<input type="hidden" name="{FORM_FIELD}" value="{uuid4()}">\n'
             '<div class="actions">'
             f'<button type="submit" class="button">{escape(button)}</button>'
             "</div>\n"

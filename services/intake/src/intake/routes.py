@@ -11,7 +11,12 @@ from aiohttp.typedefs import Handler
 
 from intake.clientmeta import ClientIdentifier
 from intake.errors import ApiError
-from intake.idempotency import MAX_KEY_LENGTH, IdempotencyCache, submission_id_for
+from intake.idempotency import (
+    FORM_FIELD,
+    MAX_KEY_LENGTH,
+    IdempotencyCache,
+    submission_id_for,
+)
 from intake.metrics import IntakeMetrics
 from intake.openapi import openapi_document
 from intake.pages import Submitted
@@ -48,6 +53,8 @@ class FormEndpoint:
         wait = self.limits.acquire(client_hash)
         key = _idempotency_key(request)
         fields = decode_form(request.headers.get("Content-Type", ""), await self._body(request))
+        form_key = _form_key(fields)  # out of the fields, whether the header came too
+        key = key or form_key
         if wait > 0:
             self._past_the_limit(client_hash, fields, wait)
         request[SUBMITTED] = Submitted(form, fields)
@@ -109,13 +116,19 @@ class FormEndpoint:
 
 
 def _idempotency_key(request: web.Request) -> str | None:
-    key = request.headers.get(IDEMPOTENCY_HEADER)
+    return _checked_key(IDEMPOTENCY_HEADER, request.headers.get(IDEMPOTENCY_HEADER))
+
+
+def _form_key(fields: RawFields) -> str | None:
+    """The page's hidden key field, taken out of the fields in any case."""
+    return _checked_key(FORM_FIELD, fields.pop(FORM_FIELD, None))
+
+
+def _checked_key(name: str, key: object) -> str | None:
     if key is None:
         return None
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ApiError.field(
-            IDEMPOTENCY_HEADER, f"must be 1 to {MAX_KEY_LENGTH} printable characters"
-        )
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ApiError.field(name, f"must be 1 to {MAX_KEY_LENGTH} printable characters")
     return key
 
 
