@@ -14,11 +14,14 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from intake.metrics import IntakeMetrics
 from intake.settings import IntakeSettings
+from notifier.metrics import Metrics as NotifierMetrics
 from notifier.settings import NotifierSettings
 from shared.prescreen import load_prescreen
 from shared.topology import WORK_QUEUES
 from tests.support.metrics import exposed_metrics
+from triage.metrics import TriageMetrics
 from triage.settings import TriageSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -211,6 +214,25 @@ def test_compose_names_only_existing_dockerfiles_and_variables() -> None:
     for line in env_file:
         if "=" in line and not line.startswith("#"):
             assert line.split("=", 1)[0] in ours | images, line
+
+
+def test_each_service_has_a_dead_man_rule_on_a_metric_it_reports_from_its_start() -> None:
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yaml").read_text())
+    absent = {
+        name
+        for rule in rules["groups"][0]["rules"]
+        for name in re.findall(r"absent\((\w+)\)", rule["expr"])
+    }
+    registries = (IntakeMetrics().registry, TriageMetrics().registry, NotifierMetrics().registry)
+    at_start = {
+        sample.name
+        for registry in registries
+        for family in registry.collect()
+        for sample in family.samples
+        if not sample.labels
+    }
+    assert {name.split("_", 1)[0] for name in absent} == set(SETTINGS)
+    assert absent <= at_start, absent - at_start
 
 
 def test_every_alert_rule_reads_real_metrics_and_says_what_to_do() -> None:
