@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.services import create_database, create_vhost, delete_vhost, drop_database
 from tests.support.smtp import SmtpServer
+from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +54,13 @@ def smtp() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on a loopback port of its own."""
     with SmtpServer() as server:
         yield server
+
+
+@pytest.fixture
+async def database_line(database_url: str) -> AsyncIterator[TcpProxy]:
+    """A TCP proxy to the test's database: a service reaches PostgreSQL through
+    `database_line.url(database_url)`, and cut() or stall() takes it away."""
+    proxy = TcpProxy.to(database_url)
+    await proxy.start()
+    yield proxy
+    await proxy.close()

@@ -127,17 +127,6 @@ def events(service: ServiceProcess, name: str) -> list[dict[str, Any]]:
     return found
 
 
-async def queue_depth(url: str, queue: str) -> int:
-    connection = await aio_pika.connect(url)
-    try:
-        channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        count = declared.declaration_result.message_count
-        return int(count or 0)
-    finally:
-        await connection.close()
-
-
 async def take_all(url: str, queue: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
     """Take (and ack) every message waiting in a queue."""
     taken = []

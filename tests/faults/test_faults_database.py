@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -35,15 +34,6 @@ AT_ONCE = 5.0  # seconds: an emergency reaches on-call within this, database or 
 # one 5 s retry, then the dead-letter queue), so spending attempts on the
 # outage would dead-letter it.
 OUTAGE = 12.0
-
-
-@pytest.fixture
-async def database_line(database_url: str) -> AsyncIterator[TcpProxy]:
-    """The notifier reaches PostgreSQL through this; cut() takes it away."""
-    proxy = TcpProxy.to(database_url)
-    await proxy.start()
-    yield proxy
-    await proxy.close()
 
 
 async def test_database_down_emergency_reaches_on_call_at_once_and_is_recorded_when_back(

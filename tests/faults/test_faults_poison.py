@@ -18,11 +18,11 @@ from tests.faults.helpers import (
     metric,
     post_ok,
     publish_raw,
-    queue_depth,
     take_all,
     texts_about,
     wait_for,
 )
+from tests.support.queues import queue_depth
 from tests.support.smtp import SmtpServer
 from tests.support.submissions import EMERGENCY, ROUTINE
 from tests.support.twilio import TwilioStandIn

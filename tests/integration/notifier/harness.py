@@ -152,3 +152,8 @@ class Harness:
 
     async def statuses(self, submission_id: UUID) -> dict[tuple[str, str], str]:
         return {(r["recipient"], r["channel"]): r["status"] for r in await self.rows(submission_id)}
+
+    async def has_statuses(self, submission_id: UUID, want: dict[tuple[str, str], str]) -> bool:
+        """Each (recipient, channel) row of the submission is in the status wanted."""
+        statuses = await self.statuses(submission_id)
+        return all(statuses.get(key) == status for key, status in want.items())

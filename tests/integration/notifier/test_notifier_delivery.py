@@ -36,11 +36,11 @@ async def test_smtp_down_then_up_delivers_through_a_retry(harness: Harness) -> N
     result = make_result(Urgency.ROUTINE)
     await harness.publish(result)
     key = ("team:support", "email")
-    await wait_for(lambda: _status(harness, result, key, "error"))
+    await wait_for(lambda: harness.has_statuses(result.submission_id, {key: "error"}))
     harness.smtp.start()
     mail = await wait_for(lambda: harness.smtp.inbox.to(TEAM_EMAIL), within=20)
     assert str(result.submission_id) in mail[0]["Subject"]
-    await wait_for(lambda: _status(harness, result, key, "sent"))
+    await wait_for(lambda: harness.has_statuses(result.submission_id, {key: "sent"}))
     rows = await harness.rows(result.submission_id)
     assert rows[0]["attempts"] == 2
     assert len(harness.smtp.inbox.to(TEAM_EMAIL)) == 1
@@ -52,8 +52,10 @@ async def test_a_failing_call_falls_back_to_the_backup(harness: Harness) -> None
     result = make_result(Urgency.EMERGENCY)
     await harness.publish(result)
     await wait_for(lambda: harness.twilio.calls(BACKUP_PHONE))
-    await wait_for(lambda: _status(harness, result, ("bruno", "voice"), "sent"))
-    await wait_for(lambda: _status(harness, result, ("olive", "voice"), "failed"))
+    await wait_for(lambda: harness.has_statuses(result.submission_id, {("bruno", "voice"): "sent"}))
+    await wait_for(
+        lambda: harness.has_statuses(result.submission_id, {("olive", "voice"): "failed"})
+    )
     await asyncio.sleep(0.5)
     assert len(harness.twilio.calls(ON_CALL_PHONE)) == 1  # not retried: the backup has it
     assert harness.twilio.texts(ON_CALL_PHONE) and harness.smtp.inbox.to(ON_CALL_EMAIL)
@@ -68,8 +70,10 @@ async def test_an_unanswered_call_moves_on_to_the_backup(harness: Harness) -> No
     # The stand-in records our answer to its callback only once it returns.
     await wait_for(lambda: harness.twilio.callbacks)
     assert harness.twilio.callbacks == [204]
-    await wait_for(lambda: _status(harness, result, ("olive", "voice"), "no_answer"))
-    await wait_for(lambda: _status(harness, result, ("bruno", "voice"), "sent"))
+    await wait_for(
+        lambda: harness.has_statuses(result.submission_id, {("olive", "voice"): "no_answer"})
+    )
+    await wait_for(lambda: harness.has_statuses(result.submission_id, {("bruno", "voice"): "sent"}))
 
 
 async def test_when_the_backup_does_not_answer_either_ops_are_told_at_once(
@@ -82,7 +86,9 @@ async def test_when_the_backup_does_not_answer_either_ops_are_told_at_once(
     ops = await wait_for(lambda: harness.smtp.inbox.to(OPS_EMAIL))
     assert "unanswered" in str(ops[0]["Subject"])
     assert str(result.submission_id) in str(ops[0]["Subject"])
-    await wait_for(lambda: _status(harness, result, ("bruno", "voice"), "no_answer"))
+    await wait_for(
+        lambda: harness.has_statuses(result.submission_id, {("bruno", "voice"): "no_answer"})
+    )
 
 
 async def test_a_receipt_with_a_bad_signature_is_refused(harness: Harness) -> None:
@@ -105,14 +111,14 @@ async def test_an_sms_receipt_marks_the_text_delivered(harness: Harness) -> None
     result = make_result(Urgency.URGENT)
     await harness.publish(result)
     text = (await wait_for(lambda: harness.twilio.texts(ON_CALL_PHONE)))[0]
-    await wait_for(lambda: _status(harness, result, ("olive", "sms"), "sent"))
+    await wait_for(lambda: harness.has_statuses(result.submission_id, {("olive", "sms"): "sent"}))
     url = text["StatusCallback"]
     params = {"MessageSid": text["_sid"], "MessageStatus": "delivered"}
     async with aiohttp.ClientSession() as session:
         headers = {"X-Twilio-Signature": sign(AUTH_TOKEN, url, params)}
         async with session.post(url, data=params, headers=headers) as response:
             assert response.status == 204
-    assert await _status(harness, result, ("olive", "sms"), "delivered")
+    assert await harness.has_statuses(result.submission_id, {("olive", "sms"): "delivered"})
 
 
 async def test_the_same_result_twice_alerts_once(harness: Harness) -> None:
@@ -139,7 +145,7 @@ async def test_a_crash_after_sending_before_the_ack_does_not_alert_twice(
     # redelivers the same message, here to a second replica.
     assert (await service.dispatcher.handle(result)).ok
     await harness.publish(result)
-    await wait_for(lambda: _status(harness, result, ("olive", "email"), "sent"))
+    await wait_for(lambda: harness.has_statuses(result.submission_id, {("olive", "email"): "sent"}))
     await asyncio.sleep(0.5)
     assert len(harness.smtp.inbox.to(ON_CALL_EMAIL)) == 1
     assert len(harness.twilio.texts(ON_CALL_PHONE)) == 1
@@ -158,7 +164,9 @@ async def test_a_claim_whose_lease_ran_out_is_sent_again(harness: Harness) -> No
     )
     await harness.publish(result)
     await wait_for(lambda: harness.smtp.inbox.to(TEAM_EMAIL))
-    await wait_for(lambda: _status(harness, result, ("team:support", "email"), "sent"))
+    await wait_for(
+        lambda: harness.has_statuses(result.submission_id, {("team:support", "email"): "sent"})
+    )
 
 
 async def test_a_permanent_failure_is_dead_lettered_and_ops_are_told(harness: Harness) -> None:
@@ -179,7 +187,7 @@ async def test_retries_are_bounded_then_dead_lettered(harness: Harness) -> None:
     result = make_result(Urgency.URGENT)
     await harness.publish(result)
     channel = await harness.broker.consuming_channel(prefetch=1)
-    await wait_for(lambda: _status(harness, result, ("olive", "sms"), "error"))
+    await wait_for(lambda: harness.has_statuses(result.submission_id, {("olive", "sms"): "error"}))
     # First failure: one retry through the 5 s delay queue, with the attempt header.
     await wait_for(lambda: harness.twilio.texts(ON_CALL_PHONE)[1:], within=20)
     corpse = await _dead_letter(harness)
@@ -208,7 +216,9 @@ async def test_a_retry_lands_in_the_first_delay_queue(harness: Harness) -> None:
     await harness.start()
     result = make_result(Urgency.ROUTINE)
     await harness.publish(result)
-    await wait_for(lambda: _status(harness, result, ("team:support", "email"), "error"))
+    await wait_for(
+        lambda: harness.has_statuses(result.submission_id, {("team:support", "email"): "error"})
+    )
     await harness.stop()
     channel = await harness.broker.consuming_channel(prefetch=1)
     queue = await channel.get_queue(retry_queue_name(NOTIFIER_RESULTS_QUEUE, 0))
@@ -252,7 +262,7 @@ async def test_the_time_from_submission_to_each_staff_alert_is_measured(
     result = result.model_copy(update={"submission": submission})
     await harness.publish(result)
     for key in (("olive", "voice"), ("olive", "sms"), ("olive", "email"), ("submitter", "email")):
-        await wait_for(lambda key=key: _status(harness, result, key, "sent"))
+        await wait_for(lambda key=key: harness.has_statuses(result.submission_id, {key: "sent"}))
 
     registry = service.dispatcher.metrics.registry
     for channel in ("voice", "sms", "email"):
@@ -273,14 +283,9 @@ async def test_a_submission_stamped_by_a_clock_ahead_counts_as_no_wait(
     ahead = harness.clock.now + timedelta(seconds=10)  # the intake's host runs fast
     submission = result.submission.model_copy(update={"received_at": ahead})
     await harness.publish(result.model_copy(update={"submission": submission}))
-    await wait_for(lambda: _status(harness, result, ("olive", "voice"), "sent"))
+    await wait_for(lambda: harness.has_statuses(result.submission_id, {("olive", "voice"): "sent"}))
 
     labels = {"urgency": "emergency", "channel": "voice"}
     registry = service.dispatcher.metrics.registry
     assert registry.get_sample_value("notifier_alert_latency_seconds_count", labels) == 1
     assert registry.get_sample_value("notifier_alert_latency_seconds_sum", labels) == 0.0
-
-
-async def _status(harness: Harness, result: object, key: tuple[str, str], want: str) -> bool:
-    statuses = await harness.statuses(result.submission_id)  # type: ignore[attr-defined]
-    return statuses.get(key) == want

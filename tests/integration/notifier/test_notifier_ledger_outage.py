@@ -5,10 +5,7 @@ result waits for the database and spends no retry on the outage."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from uuid import UUID
 
-import aio_pika
 import pytest
 
 from shared.contracts import Urgency
@@ -23,17 +20,13 @@ from tests.integration.notifier.harness import (
     make_result,
     wait_for,
 )
+from tests.support.queues import queue_depth
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-async def database_line(database_url: str) -> AsyncIterator[TcpProxy]:
-    proxy = TcpProxy.to(database_url)
-    await proxy.start()
-    yield proxy
-    await proxy.close()
+# On-call's call, text and email, each recorded sent.
+ALL_SENT = {("olive", channel): "sent" for channel in ("voice", "sms", "email")}
 
 
 @pytest.fixture
@@ -53,7 +46,7 @@ async def test_an_emergency_goes_out_with_the_database_down_and_is_recorded_when
     )
     await wait_for(lambda: harness.smtp.inbox.to(ON_CALL_EMAIL))
     database_line.restore()
-    await wait_for(lambda: _all_sent(harness, result.submission_id), within=20)
+    await wait_for(lambda: harness.has_statuses(result.submission_id, ALL_SENT), within=20)
     await asyncio.sleep(0.5)
     assert len(harness.twilio.calls(ON_CALL_PHONE)) == 1
     assert len(harness.twilio.texts(ON_CALL_PHONE)) == 1
@@ -74,12 +67,10 @@ async def test_a_call_failing_while_the_database_is_down_goes_to_the_backup_both
     await wait_for(lambda: harness.twilio.calls(BACKUP_PHONE))
     database_line.restore()
     await wait_for(
-        lambda: _statuses_are(harness, result.submission_id, {("olive", "voice"): "failed"}),
+        lambda: harness.has_statuses(result.submission_id, {("olive", "voice"): "failed"}),
         within=20,
     )
-    await wait_for(
-        lambda: _statuses_are(harness, result.submission_id, {("bruno", "voice"): "sent"})
-    )
+    await wait_for(lambda: harness.has_statuses(result.submission_id, {("bruno", "voice"): "sent"}))
     await asyncio.sleep(0.5)
     assert len(harness.twilio.calls(ON_CALL_PHONE)) == 1, "not called again once recorded"
     assert len(harness.twilio.calls(BACKUP_PHONE)) == 1
@@ -94,11 +85,13 @@ async def test_a_routine_result_waits_for_the_database_and_spends_no_retry(
     await harness.publish(result)
     await asyncio.sleep(2.0)
     assert not harness.smtp.inbox.to(TEAM_EMAIL)
-    assert await _ready(harness, NOTIFIER_RESULTS_QUEUE) == 0, "held, not handed back"
+    assert await queue_depth(harness.settings.rabbitmq_url, NOTIFIER_RESULTS_QUEUE) == 0, (
+        "held, not handed back"
+    )
     database_line.restore()
     await wait_for(lambda: harness.smtp.inbox.to(TEAM_EMAIL), within=10)
     await wait_for(
-        lambda: _statuses_are(harness, result.submission_id, {("team:support", "email"): "sent"})
+        lambda: harness.has_statuses(result.submission_id, {("team:support", "email"): "sent"})
     )
     assert not harness.smtp.inbox.to(OPS_EMAIL), "one attempt allowed, none spent"
 
@@ -112,26 +105,5 @@ async def test_a_database_that_stops_answering_counts_as_down_after_the_timeout(
     await harness.publish(result)
     await wait_for(lambda: harness.twilio.calls(ON_CALL_PHONE), within=5)
     database_line.restore()
-    await wait_for(lambda: _all_sent(harness, result.submission_id), within=20)
+    await wait_for(lambda: harness.has_statuses(result.submission_id, ALL_SENT), within=20)
     assert len(harness.twilio.calls(ON_CALL_PHONE)) == 1
-
-
-async def _all_sent(harness: Harness, submission_id: UUID) -> bool:
-    statuses = await harness.statuses(submission_id)
-    staff = {k: v for k, v in statuses.items() if k[1] in ("voice", "sms", "email")}
-    return len(staff) >= 3 and all(v == "sent" for v in staff.values())
-
-
-async def _statuses_are(
-    harness: Harness, submission_id: UUID, want: dict[tuple[str, str], str]
-) -> bool:
-    statuses = await harness.statuses(submission_id)
-    return all(statuses.get(k) == v for k, v in want.items())
-
-
-async def _ready(harness: Harness, queue: str) -> int:
-    connection = await aio_pika.connect(harness.settings.rabbitmq_url)
-    async with connection:
-        channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        return int(declared.declaration_result.message_count or 0)
