@@ -39,6 +39,8 @@ class Mail:
     _seen: int = 0
     by_id: Counter[str] = field(default_factory=Counter)
     to_by_id: dict[str, list[str]] = field(default_factory=dict)
+    # Message-IDs by (submission id, To): one each, even for an email sent twice.
+    message_ids: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def refresh(self) -> Counter[str]:
         messages = self.smtp.inbox.messages
@@ -47,6 +49,8 @@ class Mail:
             if match:
                 self.by_id[match.group(1)] += 1
                 self.to_by_id.setdefault(match.group(1), []).append(str(message["To"]))
+                key = (match.group(1), str(message["To"]))
+                self.message_ids.setdefault(key, set()).add(str(message["Message-ID"]))
             self._seen += 1
         return self.by_id
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.channels.mime import Composed, compose
+from notifier.channels.mime import Composed, compose, message_id_for
 from notifier.rendering import Notice, one_line
 
 SENDER = "Inquiry alerts <alerts@example.org>"
@@ -50,6 +50,32 @@ def test_headers_envelope_and_parts() -> None:
     assert message["Auto-Submitted"] == "auto-generated" and message["Date"]
     assert message.get_content_type() == "multipart/alternative"
     assert content(message, "plain") == "Hello\n" and content(message, "html") == "<p>Hi</p>\n"
+
+
+def test_the_same_alert_sent_again_keeps_its_message_id() -> None:
+    # A crash between the SMTP server's reply and the ledger's record sends
+    # the alert again: mail systems drop a repeated Message-ID.
+    first, again = written(notice()), written(notice())
+    assert first.message_id == again.message_id
+    assert first.data != again.data  # a new boundary and Date, the same id
+    assert parsed(again)["Message-ID"] == first.message_id
+
+
+PROGRAMS = "Programs <programs@example.org>"
+
+
+@pytest.mark.parametrize(
+    ("item", "to"),
+    [
+        (notice(), "Team <team@example.org>"),
+        (notice(subject="[routine] another question"), PROGRAMS),
+        (notice(text="Hello again\n"), PROGRAMS),
+        (notice(html="<p>Hi again</p>\n"), PROGRAMS),
+    ],
+)
+def test_any_other_alert_or_recipient_has_another_message_id(item: Notice, to: str) -> None:
+    assert message_id_for(item, to) != message_id_for(notice(), PROGRAMS)
+    assert message_id_for(item, to).endswith("@notifier.local>")
 
 
 def test_every_line_ends_in_crlf_and_stays_short() -> None:

@@ -11,18 +11,25 @@ but one plain ASCII one, so the caller takes the general path for it.
 Safety as before: no header value can carry a line break (the subject is
 cleaned by `one_line`, every value is checked again here), and non-ASCII
 subjects are RFC 2047 encoded words.
+
+The Message-ID follows from the recipient and the notice (`message_id_for`):
+an alert sent again after a crash (the notifier cannot know whether the SMTP
+server took it before the ledger recorded it) carries the same id as the
+first, and mail systems that drop a repeated Message-ID (Gmail, Exchange)
+show the staff member one email.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
 from email import policy
 from email.headerregistry import AddressHeader
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from notifier.rendering import Notice, one_line
 
@@ -58,7 +65,7 @@ def compose(notice: Notice, to: str, sender: str) -> Composed | None:
     from_header, to_header = _address("From", sender), _address("To", to)
     if from_header is None or to_header is None:
         return None
-    message_id = make_msgid(domain="notifier.local")
+    message_id = message_id_for(notice, to)
     boundary = f"=_{uuid.uuid4().hex}"
     head = (
         from_header.line
@@ -79,6 +86,16 @@ def compose(notice: Notice, to: str, sender: str) -> Composed | None:
         )
     )
     return Composed(from_header.addr_spec, to_header.addr_spec, message_id, data)
+
+
+def message_id_for(notice: Notice, to: str) -> str:
+    """The same for the same notice to the same address, and only then: every
+    notice names its submission (or, for a digest, its day and submissions)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (to, notice.subject, notice.text, notice.html):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return f"<{digest.hexdigest()}@notifier.local>"
 
 
 def _address(name: str, value: str) -> _Address | None:
