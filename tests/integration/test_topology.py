@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import aio_pika
 import pytest
 
@@ -12,6 +15,7 @@ from shared.topology import (
     TRIAGE_QUEUE,
     declare_topology,
 )
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +68,24 @@ async def test_publishing_without_a_broker_fails_fast() -> None:
     with pytest.raises(BrokerUnavailable):
         await broker.publish(SUBMISSIONS_EXCHANGE, "submission.contact", b"{}", message_id="m")
     await broker.close()
+
+
+async def test_a_broker_that_stops_answering_fails_the_publish_within_the_confirm_timeout(
+    rabbitmq_url: str,
+) -> None:
+    # A host gone without a reset: no error, no confirm, only silence.
+    line = TcpProxy.to(rabbitmq_url)
+    await line.start()
+    broker = Broker(line.url(rabbitmq_url), confirm_timeout=0.5, client_name="test")
+    broker.start()
+    try:
+        assert await broker.wait_ready(10)
+        line.stall()
+        started = time.monotonic()
+        with pytest.raises(BrokerUnavailable, match="TimeoutError"):
+            await broker.publish(SUBMISSIONS_EXCHANGE, "submission.contact", b"{}", message_id="m")
+        assert 0.4 < time.monotonic() - started < 2.0
+    finally:
+        line.restore()
+        await asyncio.wait_for(broker.close(), 10)
+        await line.close()

@@ -125,8 +125,11 @@ class Broker:
             target = handles.get(exchange)
             if target is None:
                 target = handles[exchange] = await channel.get_exchange(exchange, ensure=False)
-            async with asyncio.timeout(self._confirm_timeout):
-                await target.publish(message, routing_key=routing_key, mandatory=True)
+            # aiormq bounds the write and the confirm by this timeout itself: a
+            # second asyncio.timeout around it cost ~5% of the intake's request.
+            await target.publish(
+                message, routing_key=routing_key, mandatory=True, timeout=self._confirm_timeout
+            )
         except (
             TimeoutError,
             aiormq.exceptions.AMQPError,
