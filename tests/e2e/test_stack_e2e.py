@@ -8,6 +8,7 @@ phone provider's stand-in.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 import time
@@ -101,6 +102,23 @@ async def test_two_triage_workers_share_the_load(stack: Stack, smtp: SmtpServer)
     await wait_for(lambda: all(smtp.inbox.about(i) for i in ids), timeout=60)
     shares = [await _classified(worker.url) for worker in stack.services["triage"]]
     assert all(share > 0 for share in shares), shares
+
+
+async def test_the_workers_leave_the_cores_to_the_intake_and_the_broker_first(
+    stack: Stack,
+) -> None:
+    # When the cores run short, queued work waits in its priority lanes; a post
+    # waiting for the intake has none (shared.runtime.yield_cpu).
+    def niceness(name: str) -> set[int]:
+        return {
+            os.getpriority(os.PRIO_PROCESS, service.process.pid)
+            for service in stack.services[name]
+            if service.process is not None
+        }
+
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert niceness("intake") == {own}
+    assert niceness("triage") == niceness("notifier") == {max(own, 5)}
 
 
 async def test_sigterm_on_every_service_loses_nothing_in_flight(

@@ -31,3 +31,15 @@ class ServiceSettings(BaseSettings):
     broker_confirm_timeout: float = Field(
         default=5.0, gt=0, description="seconds to wait for a publisher confirm"
     )
+
+
+class WorkerSettings(ServiceSettings):
+    """The services that consume queues (triage, notifier)."""
+
+    worker_niceness: int = Field(
+        default=5,
+        ge=0,
+        le=19,
+        description="nice value the worker runs at, so that when the cores run short the "
+        "intake and the broker go first (queued work has its priority lanes); 0: equal shares",
+    )

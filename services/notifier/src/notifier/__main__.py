@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         load_routing(settings.routing_file)  # fail fast, before touching anything
         if args.command == "serve":
+            log.info("worker.niceness", niceness=runtime.yield_cpu(settings.worker_niceness))
             runtime.run(_serve(settings))  # uvloop where installed
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import WorkerSettings
 
 DEFAULT_ROUTING_FILE = Path(__file__).with_name("routing.yaml")
 
 
-class NotifierSettings(ServiceSettings):
+class NotifierSettings(WorkerSettings):
     notifier_host: str = Field(default="127.0.0.1", description="HTTP bind address")
     notifier_port: int = Field(
         default=8082, ge=0, le=65535, description="HTTP port: health, metrics, receipts"

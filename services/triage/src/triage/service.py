@@ -69,6 +69,7 @@ async def _start(prefetch: int, *workers: TriageWorker) -> None:
 def serve() -> None:
     settings = TriageSettings()
     configure_logging(settings.log_format, settings.log_level)
+    log.info("worker.niceness", niceness=runtime.yield_cpu(settings.worker_niceness))
     try:
         classifier = load_classifier(settings.triage_rules_file)
     except RuleFileError as exc:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import WorkerSettings
 
 
-class TriageSettings(ServiceSettings):
+class TriageSettings(WorkerSettings):
     triage_rules_file: Path | None = Field(
         default=None, description="rule file (YAML) to use instead of the shipped default"
     )
