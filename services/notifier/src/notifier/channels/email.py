@@ -54,7 +54,7 @@ def build_email(notice: Notice, to: str, sender: str) -> EmailMessage:
 async def _transaction(client: aiosmtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
     """One mail transaction (MAIL, RCPT, DATA) for an envelope `mime.compose`
     has already parsed and checked. aiosmtplib's `sendmail` parses each address
-    four more times: an eighth of the notifier's CPU (bench/RESULTS.md)."""
+    four more times, ~3% of the notifier's CPU per email (bench/RESULTS.md)."""
     if client.is_ehlo_or_helo_needed:
         try:
             await client.ehlo()
