@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from shared.runtime import yield_cpu
+
 
 def niceness_after(started_nicer_by: int, asked: int) -> int:
     code = (
@@ -35,3 +37,14 @@ def test_a_nicer_start_by_the_operator_is_kept() -> None:
 
 def test_zero_leaves_the_priority_as_it_was() -> None:
     assert niceness_after(0, 0) == OWN
+
+
+def test_a_sandbox_that_refuses_costs_the_priority_not_the_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_: int) -> None:
+        raise PermissionError("not here")
+
+    monkeypatch.setattr(os, "getpriority", lambda *_: 0)
+    monkeypatch.setattr(os, "setpriority", refuse)
+    assert yield_cpu(5) == 0
