@@ -179,6 +179,17 @@ def test_the_intake_image_owns_the_spool_folder_compose_mounts_a_volume_on() -> 
     assert any(volume.endswith(f":{folder}") for volume in intake["volumes"])
 
 
+def test_compose_weighs_the_workers_as_their_nice_value_does() -> None:
+    # A nice value does not reach across containers; in compose the workers'
+    # cpu_shares carry it (README, "Sharing cores"). Linux weighs nice n as
+    # 1024 / 1.25**n against the default 1024.
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for worker, settings in (("triage", TriageSettings), ("notifier", NotifierSettings)):
+        niceness = settings.model_fields["worker_niceness"].default
+        assert services[worker]["cpu_shares"] == pytest.approx(1024 / 1.25**niceness, rel=0.05)
+    assert all("cpu_shares" not in services[name] for name in ("intake", "rabbitmq"))
+
+
 def test_keda_scales_on_queues_the_topology_declares() -> None:
     queues = {spec.name for spec in WORK_QUEUES}
     scaled = [d for d in manifests() if d["kind"] == "ScaledObject"]
