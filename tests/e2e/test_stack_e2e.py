@@ -8,6 +8,7 @@ phone provider's stand-in.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
@@ -119,6 +120,21 @@ async def test_the_workers_leave_the_cores_to_the_intake_and_the_broker_first(
     own = os.getpriority(os.PRIO_PROCESS, 0)
     assert niceness("intake") == {own}
     assert niceness("triage") == niceness("notifier") == {max(own, 5)}
+
+
+async def test_every_service_keeps_its_start_up_heap_out_of_the_collectors_way(
+    stack: Stack,
+) -> None:
+    # A full collection that walks the modules and the classifier again stalls
+    # a service for tens of milliseconds mid-traffic (shared.runtime.freeze_heap).
+    for group in stack.services.values():
+        for service in group:
+            frozen = [
+                json.loads(line)["objects"]
+                for line in service.logs().splitlines()
+                if '"heap.frozen"' in line
+            ]
+            assert frozen and frozen[0] > 10_000, service.log_path.name
 
 
 async def test_sigterm_on_every_service_loses_nothing_in_flight(

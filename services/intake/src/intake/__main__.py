@@ -14,6 +14,7 @@ from aiohttp import web
 from intake.app import create_app
 from intake.draining import drain_on_sigterm
 from intake.settings import IntakeSettings
+from shared import runtime
 from shared.broker import Broker
 from shared.logging import configure_logging
 from shared.prescreen import PrescreenError, load_prescreen
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("intake.bad_prescreen_file", error=str(exc))
         return 2
     drain_on_sigterm(app, settings.intake_drain_seconds)
+    log.info("heap.frozen", objects=runtime.freeze_heap())
     log.info("intake.starting", host=settings.intake_host, port=settings.intake_port)
     # On SIGTERM the intake drains (intake.draining), then run_app stops
     # listening, waits up to shutdown_timeout for in-flight requests (and so

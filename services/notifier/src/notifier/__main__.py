@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         load_routing(settings.routing_file)  # fail fast, before touching anything
         if args.command == "serve":
             log.info("worker.niceness", niceness=runtime.yield_cpu(settings.worker_niceness))
+            log.info("heap.frozen", submission_id="-", objects=runtime.freeze_heap())
             runtime.run(_serve(settings))  # uvloop where installed
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))

@@ -75,4 +75,5 @@ def serve() -> None:
     except RuleFileError as exc:
         log.error("triage.bad_rule_file", error=str(exc))
         sys.exit(2)
+    log.info("heap.frozen", objects=runtime.freeze_heap())
     runtime.run(run(settings, classifier))
