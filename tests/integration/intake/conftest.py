@@ -21,10 +21,19 @@ from tests.support.tcp_proxy import TcpProxy
 
 @pytest.fixture
 async def make_client(rabbitmq_url: str) -> AsyncIterator[MakeClient]:
-    """Builds an intake app with settings overrides; each is closed afterwards."""
+    """Builds an intake app with settings overrides; each is closed afterwards.
+    As in production, posts that mention danger have a connection of their own
+    (`danger_url`: where it connects, by default the broker itself; with
+    `wait_danger=False` the app is handed over before that one is up)."""
     clients: list[TestClient[Any, Any]] = []
 
-    async def make(*, wait_ready: bool = True, **overrides: Any) -> TestClient[Any, Any]:
+    async def make(
+        *,
+        wait_ready: bool = True,
+        danger_url: str | None = None,
+        wait_danger: bool = True,
+        **overrides: Any,
+    ) -> TestClient[Any, Any]:
         values: dict[str, Any] = {
             "rabbitmq_url": rabbitmq_url,
             "broker_confirm_timeout": 3.0,
@@ -37,14 +46,18 @@ async def make_client(rabbitmq_url: str) -> AsyncIterator[MakeClient]:
             **overrides,
         }
         settings = IntakeSettings(**values)
-        broker = Broker(settings.rabbitmq_url, confirm_timeout=settings.broker_confirm_timeout)
+        timeout = settings.broker_confirm_timeout
+        broker = Broker(settings.rabbitmq_url, confirm_timeout=timeout)
+        danger = Broker(danger_url or settings.rabbitmq_url, confirm_timeout=timeout)
         client: TestClient[Any, Any] = TestClient(
-            TestServer(create_app(settings, broker), host="127.0.0.1")
+            TestServer(create_app(settings, broker, danger), host="127.0.0.1")
         )
         await client.start_server()
         clients.append(client)
         if wait_ready:
             assert await broker.wait_ready(15), "broker not ready"
+            if wait_danger:
+                assert await danger.wait_ready(15), "danger lane not ready"
         return client
 
     yield make

@@ -189,5 +189,5 @@ async def test_health_readiness_and_metrics(client: Client) -> None:
     assert 'intake_http_requests_total{route="/v1/forms/contact",status="202"} 2.0' in text
     assert 'intake_http_requests_total{route="/v1/forms/contact",status="422"} 1.0' in text
     assert 'intake_honeypot_tripped_total{form="contact"} 1.0' in text
-    assert "intake_publish_seconds_count 2.0" in text
+    assert 'intake_publish_seconds_count{lane="routine"} 2.0' in text
     assert "intake_publish_failures_total 0.0" in text

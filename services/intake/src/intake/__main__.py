@@ -36,13 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-prescreen":
         return _check_prescreen(args.file or settings.intake_prescreen_file)
     configure_logging(settings.log_format, settings.log_level)
-    broker = Broker(
-        settings.rabbitmq_url,
-        confirm_timeout=settings.broker_confirm_timeout,
-        client_name="intake",
+    broker, danger_broker = (
+        Broker(
+            settings.rabbitmq_url,
+            confirm_timeout=settings.broker_confirm_timeout,
+            client_name=name,
+        )
+        for name in ("intake", "intake-danger")
     )
     try:
-        app = create_app(settings, broker)
+        app = create_app(settings, broker, danger_broker)
     except PrescreenError as exc:
         log.error("intake.bad_prescreen_file", error=str(exc))
         return 2

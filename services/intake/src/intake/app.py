@@ -35,9 +35,13 @@ from shared.prescreen import Prescreen, load_prescreen
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: IntakeSettings, broker: Broker) -> web.Application:
-    """The app owns the broker's and the spool's lifetime: started on startup,
-    closed on cleanup. Raises PrescreenError for an unusable stems file."""
+def create_app(
+    settings: IntakeSettings, broker: Broker, danger_broker: Broker | None = None
+) -> web.Application:
+    """The app owns the brokers' and the spool's lifetime: started on startup,
+    closed on cleanup. `danger_broker`, a second connection, carries the posts
+    the pre-screen flags (intake.submissions). Raises PrescreenError for an
+    unusable stems file."""
     metrics = IntakeMetrics()
     prescreen = load_prescreen(settings.intake_prescreen_file)
     static_files = load_static()
@@ -58,12 +62,15 @@ def create_app(settings: IntakeSettings, broker: Broker) -> web.Application:
     app[DRAINING] = asyncio.Event()
     spool = _spool(settings)
     forwarder = SpoolForwarder(spool, broker, metrics, prescreen) if spool is not None else None
-    add_routes(app, _form_endpoint(settings, broker, metrics, prescreen, spool, forwarder))
+    desk = _desk(settings, broker, danger_broker, metrics, prescreen, spool, forwarder)
+    add_routes(app, _form_endpoint(settings, desk, metrics, prescreen))
     add_site_routes(app, form_page, static_files)
     add_health_routes(app, broker, spool, metrics, app[DRAINING])
 
     async def lifetime(_: web.Application) -> AsyncIterator[None]:
         broker.start()
+        if danger_broker is not None:
+            danger_broker.start()
         if spool is not None and forwarder is not None:
             await _open_spool(spool)
             # Also forwards whatever a previous run left in the spool.
@@ -73,6 +80,8 @@ def create_app(settings: IntakeSettings, broker: Broker) -> web.Application:
         if forwarder is not None:
             await forwarder.close()
         await broker.close()
+        if danger_broker is not None:
+            await danger_broker.close()
         if spool is not None:
             spool.close()
 
@@ -102,24 +111,32 @@ async def _open_spool(spool: Spool) -> None:
         log.info("spool.opened", directory=str(spool.directory), depth=spool.depth)
 
 
-def _form_endpoint(
+def _desk(
     settings: IntakeSettings,
     broker: Broker,
+    danger_broker: Broker | None,
     metrics: IntakeMetrics,
     prescreen: Prescreen,
     spool: Spool | None,
     forwarder: SpoolForwarder | None,
+) -> SubmissionDesk:
+    return SubmissionDesk(
+        broker,
+        metrics,
+        prescreen,
+        honeypot_field=settings.intake_honeypot_field,
+        retry_after=settings.intake_unavailable_retry_after,
+        spool=spool,
+        on_spooled=forwarder.wake if forwarder is not None else lambda: None,
+        danger_broker=danger_broker,
+    )
+
+
+def _form_endpoint(
+    settings: IntakeSettings, desk: SubmissionDesk, metrics: IntakeMetrics, prescreen: Prescreen
 ) -> FormEndpoint:
     return FormEndpoint(
-        desk=SubmissionDesk(
-            broker,
-            metrics,
-            prescreen,
-            honeypot_field=settings.intake_honeypot_field,
-            retry_after=settings.intake_unavailable_retry_after,
-            spool=spool,
-            on_spooled=forwarder.wake if forwarder is not None else lambda: None,
-        ),
+        desk=desk,
         clients=ClientIdentifier(
             settings.client_hash_secret.get_secret_value().encode(),
             trust_forwarded_for=settings.trust_forwarded_for,

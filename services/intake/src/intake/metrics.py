@@ -16,7 +16,9 @@ class IntakeMetrics:
         )
         self.publish_seconds = Histogram(
             "intake_publish_seconds",
-            "Time from publish to broker confirm",
+            "Time from publish to broker confirm, by lane (danger: posts the pre-screen"
+            " flagged, over their own connection)",
+            ["lane"],
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
