@@ -1,4 +1,5 @@
-"""Forwarding the spool to the broker, oldest first, in the background."""
+"""Forwarding the spool to the broker in the background: what mentions danger
+first, each kind oldest first."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ log = structlog.get_logger(__name__)
 class SpoolForwarder:
     """Publishes spooled files one at a time; deletes each only once confirmed.
 
-    One at a time keeps the order. While the broker is down it polls its
-    readiness; after a failed publish it backs off up to `max_delay`.
+    One at a time keeps the order (`Spool.next_entry`). While the broker is
+    down it polls its readiness; after a failed publish it backs off up to
+    `max_delay`.
     """
 
     def __init__(
@@ -63,14 +65,14 @@ class SpoolForwarder:
             self._task = None
         with contextlib.suppress(TimeoutError, BrokerUnavailable, OSError):
             async with asyncio.timeout(drain_for):
-                while self._broker.ready and (entry := self._spool.oldest()) is not None:
+                while self._broker.ready and (entry := self._spool.next_entry()) is not None:
                     await self._forward(entry)
 
     async def _run(self) -> None:
         delay = self._poll
         while True:
             self._wake.clear()
-            entry = self._spool.oldest()
+            entry = self._spool.next_entry()
             if entry is None:
                 await self._wake.wait()
                 continue

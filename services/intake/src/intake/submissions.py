@@ -81,7 +81,8 @@ class SubmissionDesk:
     is on disk) when the broker is down, when its publish fails or times out,
     and while older submissions wait there, so they are forwarded in order.
     Only a full or unwritable spool answers 503. Without a spool, any publish
-    failure answers 503.
+    failure answers 503. A submission that mentions danger does not queue
+    behind the spool: with the broker up it is published at once.
 
     A submission that mentions danger is published over `danger_broker`, a
     connection of its own, while it is up: on the routine connection its
@@ -154,7 +155,7 @@ class SubmissionDesk:
         body = encode(submission)
         danger = mentions_danger(submission, self._prescreen)
         broker = self._lane(danger)
-        if self._spool is None or (self._spool.pending == 0 and broker.ready):
+        if self._spool is None or (broker.ready and (danger or self._spool.pending == 0)):
             try:
                 await self._publish_now(broker, submission, body, danger)
                 return
