@@ -53,6 +53,12 @@ EMERGENCY = (
     "My husband has ALS and he can't breathe right now, his lips are going blue and "
     "the BiPAP alarm keeps going off. Please call me."
 )
+# No danger word stem in it: only the pre-screen's second opinion (triage's
+# classifier) sends it to the priority queue.
+INDIRECT = (
+    "My brother texted me 'goodbye, I love you all' an hour ago and now his phone is off. "
+    "He has ALS and lives alone."
+)
 
 
 def flood_body(i: int) -> bytes:
@@ -118,7 +124,7 @@ async def main_async(args: argparse.Namespace) -> int:
         {**base, "NOTIFIER_PORT": str(ports["notifier"]), "PUBLIC_BASE_URL": notifier_url},
         work,
     )
-    latencies: list[float] = []
+    latencies: dict[str, list[float]] = {EMERGENCY: [], INDIRECT: []}
     try:
         with c.processes(intake, notifier):
             c.wait_http(f"http://127.0.0.1:{ports['intake']}/readyz", intake)
@@ -129,28 +135,11 @@ async def main_async(args: argparse.Namespace) -> int:
                 c.wait_http(f"http://127.0.0.1:{ports['triage']}/readyz", triage)
                 triage_started = time.perf_counter()
                 form_url = f"http://127.0.0.1:{ports['intake']}/v1/forms/contact"
-                fields = {
-                    "name": "Maria Example",
-                    "email": "maria@example.org",
-                    "phone": "+1 555 010 0199",
-                    "message": EMERGENCY,
-                }
                 async with aiohttp.ClientSession() as session:
-                    for n in range(args.emergencies):
-                        await asyncio.sleep(args.gap)
-                        backlog = await depth(url, TRIAGE_QUEUE)
-                        latency = await c.post_until_call(
-                            session, form_url, fields, phone, args.timeout
-                        )
-                        latencies.append(latency)
-                        if latency == float("inf"):
-                            print(f"emergency {n + 1}: no call within {args.timeout:.0f} s")
-                            continue
-                        print(
-                            f"emergency {n + 1}: POST -> call request {latency * 1000:.0f} ms "
-                            f"(backlog ahead in {TRIAGE_QUEUE}: {backlog})",
-                            flush=True,
-                        )
+                    for _ in range(args.emergencies):
+                        for text, times in latencies.items():
+                            await asyncio.sleep(args.gap)
+                            await emergency(session, form_url, text, times, phone, url, args)
                 left = await depth(url, TRIAGE_QUEUE)
                 elapsed = time.perf_counter() - triage_started
                 print(
@@ -169,10 +158,43 @@ async def main_async(args: argparse.Namespace) -> int:
         await c.drop_database(db_name)
         shutil.rmtree(work, ignore_errors=True)
 
-    worst = max(latencies) if latencies else float("nan")
+    every = [t for times in latencies.values() for t in times]
+    worst = max(every) if every else float("nan")
     c.figure("flood: emergency POST -> call (worst)", worst * 1000, "ms", "< 1000 ms")
-    c.figure("flood: emergency POST -> call (median)", c.median(latencies) * 1000, "ms")
+    c.figure("flood: emergency POST -> call (median)", c.median(every) * 1000, "ms")
+    indirect = max(latencies[INDIRECT]) if latencies[INDIRECT] else float("nan")
+    c.figure("flood: emergency with no danger word (worst)", indirect * 1000, "ms", "< 1000 ms")
     return 0
+
+
+async def emergency(
+    session: aiohttp.ClientSession,
+    form_url: str,
+    text: str,
+    times: list[float],
+    phone: TwilioStandIn,
+    url: str,
+    args: argparse.Namespace,
+) -> None:
+    """Post one emergency and time it to its call request."""
+    fields = {
+        "name": "Maria Example",
+        "email": "maria@example.org",
+        "phone": "+1 555 010 0199",
+        "message": text,
+    }
+    backlog = await depth(url, TRIAGE_QUEUE)
+    latency = await c.post_until_call(session, form_url, fields, phone, args.timeout)
+    times.append(latency)
+    kind = "danger word" if text == EMERGENCY else "no danger word"
+    if latency == float("inf"):
+        print(f"emergency ({kind}): no call within {args.timeout:.0f} s")
+        return
+    print(
+        f"emergency ({kind}): POST -> call request {latency * 1000:.0f} ms "
+        f"(backlog ahead in {TRIAGE_QUEUE}: {backlog})",
+        flush=True,
+    )
 
 
 def main() -> int:

@@ -135,3 +135,20 @@ def test_an_escape_in_upper_case_is_allowed(tmp_path: Path) -> None:
     path = tmp_path / "stems.txt"
     path.write_text("help\\W+now\n", encoding="utf-8")
     assert load_prescreen(path).mentions_danger(["help!! now"])
+
+
+def test_a_second_opinion_reads_only_what_the_stems_let_through() -> None:
+    asked: list[str] = []
+
+    def opinion(text: str) -> bool:
+        asked.append(text)
+        return "goodbye" in text
+
+    screen = SHIPPED.with_second_opinion(opinion)
+    assert screen.mentions_danger(["He stopped breathing"])
+    assert asked == []  # the stems were enough
+    assert screen.mentions_danger(["My brother", None, "texted goodbye and turned his phone off"])
+    assert asked == ["My brother\ntexted goodbye and turned his phone off"]
+    assert not screen.mentions_danger(["Do you have a newsletter?"])
+    assert not screen.mentions_danger([None, ""])
+    assert len(asked) == 2  # nothing to read, nothing asked

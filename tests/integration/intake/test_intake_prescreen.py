@@ -11,6 +11,7 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractQueue
 
+from shared.prescreen import load_prescreen
 from shared.topology import TRIAGE_PRIORITY_QUEUE, TRIAGE_QUEUE, declare_topology
 from tests.integration.intake.intake_support import CONTACT, MakeClient, take
 from tests.support.tcp_proxy import TcpProxy
@@ -51,7 +52,8 @@ async def test_an_operators_stems_file_replaces_the_shipped_list(
 ) -> None:
     stems = tmp_path / "stems.txt"
     stems.write_text("# our own words\nstairlift (broke|stuck|stopped)\n", encoding="utf-8")
-    client_settings = {"intake_prescreen_file": stems}
+    # Stems only: triage's classifier would read the shipped example as danger too.
+    client_settings = {"intake_prescreen_file": stems, "intake_prescreen_triage": False}
 
     ours = await post(make_client, "Our stairlift stopped with her on it", **client_settings)
     shipped = await post(make_client, "My father fell and cannot get up", **client_settings)
@@ -121,3 +123,24 @@ async def test_with_its_own_connection_down_a_danger_post_takes_the_routine_one(
         await take(queues[TRIAGE_PRIORITY_QUEUE], danger)
     finally:
         await nowhere.close()
+
+
+# No danger word stem in it: only triage's classifier reads it as an emergency.
+INDIRECT = (
+    "My brother texted me 'goodbye, I love you all' an hour ago and now his phone is off. "
+    "He has ALS and lives alone."
+)
+
+
+async def test_a_post_the_stems_miss_but_triage_reads_as_an_emergency_takes_the_short_queue(
+    make_client: MakeClient, queues: dict[str, AbstractQueue]
+) -> None:
+    assert not load_prescreen().mentions_danger([INDIRECT])
+    await take(queues[TRIAGE_PRIORITY_QUEUE], await post(make_client, INDIRECT))
+
+
+async def test_without_the_second_opinion_only_the_stems_pick_the_queue(
+    make_client: MakeClient, queues: dict[str, AbstractQueue]
+) -> None:
+    submission = await post(make_client, INDIRECT, intake_prescreen_triage=False)
+    await take(queues[TRIAGE_QUEUE], submission)

@@ -144,3 +144,19 @@ async def test_a_bad_stems_file_stops_the_start_with_its_file_line_and_reason(
     line = next(orjson.loads(x) for x in stderr.splitlines() if b"bad_prescreen_file" in x)
     assert line["level"] == "error"
     assert f"{stems}:3: not a regular expression" in line["error"]
+
+
+async def test_a_bad_triage_rule_file_stops_the_start_naming_the_file(
+    rabbitmq_url: str, tmp_path: Path
+) -> None:
+    # The pre-screen's second opinion reads as triage does, from the same file.
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("urgency: [this is not a rule set\n", encoding="utf-8")
+    process, _ = await start_intake(
+        rabbitmq_url, tmp_path, drain_seconds=0, TRIAGE_RULES_FILE=str(rules)
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+
+    assert process.returncode == 2
+    line = next(orjson.loads(x) for x in stderr.splitlines() if b"bad_rule_file" in x)
+    assert line["error"].startswith(f"{rules.name}: ")

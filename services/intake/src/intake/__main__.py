@@ -18,6 +18,7 @@ from shared import runtime
 from shared.broker import Broker
 from shared.logging import configure_logging
 from shared.prescreen import PrescreenError, load_prescreen
+from triage.rules import RuleFileError
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(settings, broker, danger_broker)
     except PrescreenError as exc:
         log.error("intake.bad_prescreen_file", error=str(exc))
+        return 2
+    except RuleFileError as exc:
+        log.error("intake.bad_rule_file", error=str(exc))
         return 2
     drain_on_sigterm(app, settings.intake_drain_seconds)
     log.info("heap.frozen", objects=runtime.freeze_heap())

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from intake.clientmeta import ClientIdentifier
 from intake.cors import cors_middleware
+from intake.danger import triage_opinion
 from intake.draining import DRAINING
 from intake.forwarder import SpoolForwarder
 from intake.health import add_health_routes
@@ -41,9 +42,11 @@ def create_app(
     """The app owns the brokers' and the spool's lifetime: started on startup,
     closed on cleanup. `danger_broker`, a second connection, carries the posts
     the pre-screen flags (intake.submissions). Raises PrescreenError for an
-    unusable stems file."""
+    unusable stems file, RuleFileError for an unusable triage rule file."""
     metrics = IntakeMetrics()
     prescreen = load_prescreen(settings.intake_prescreen_file)
+    if settings.intake_prescreen_triage:
+        prescreen = prescreen.with_second_opinion(triage_opinion(settings.triage_rules_file))
     static_files = load_static()
     form_page = form_page_for(FORM_PATHS, settings.intake_honeypot_field, static_files)
     app = web.Application(

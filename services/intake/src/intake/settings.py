@@ -121,6 +121,16 @@ class IntakeSettings(ServiceSettings):
             "shipped list; they only send a submission to the priority queue"
         ),
     )
+    intake_prescreen_triage: bool = Field(
+        default=True,
+        description="also ask triage's classifier about posts the stems let through (~0.1 ms "
+        "a post): the stems alone sent about half the labeled emergencies to the ordinary queue",
+    )
+    triage_rules_file: Path | None = Field(
+        default=None,
+        description="the rule file triage uses (the same variable as triage's), for the "
+        "pre-screen's second opinion; empty: the shipped rules",
+    )
     trust_forwarded_for: bool = Field(
         default=False,
         description="take the client IP from X-Forwarded-For (only behind a trusted proxy)",

@@ -1,0 +1,40 @@
+"""The danger pre-screen's second opinion: triage's own classifier, asked only
+whether a text the stems let through reads as an emergency.
+
+The lane it picks is a hint (shared.prescreen): triage still classifies every
+submission, whichever queue it came from, so this never decides an urgency.
+Stems alone sent about half the labeled emergencies to the ordinary queue,
+where a flood holds them back; with this, all of them in both labeled sets,
+for ~0.1 ms of CPU a post (bench/RESULTS.md, sixth session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from shared.contracts import Urgency
+from shared.forms import FormKind
+from triage.engine import Classifier, load_classifier
+
+
+def triage_opinion(rules_file: Path | None) -> Callable[[str], bool]:
+    """Raises triage.rules.RuleFileError for an unusable rule file."""
+    classifier = _classifier(rules_file)
+
+    def reads_as_emergency(text: str) -> bool:
+        try:
+            verdict = classifier.classify(FormKind.CONTACT, {"message": text})
+        except Exception:  # an engine bug: the short queue, where triage escalates it
+            return True
+        return verdict.urgency is Urgency.EMERGENCY
+
+    return reads_as_emergency
+
+
+@cache
+def _classifier(rules_file: Path | None) -> Classifier:
+    # Once per rule file and process: it takes a few hundred milliseconds, and
+    # the tests build many apps in one process.
+    return load_classifier(rules_file)
