@@ -125,6 +125,28 @@ async def test_with_its_own_connection_down_a_danger_post_takes_the_routine_one(
         await nowhere.close()
 
 
+async def test_readiness_reports_the_danger_lane_without_depending_on_it(
+    make_client: MakeClient, rabbitmq_url: str
+) -> None:
+    nowhere = TcpProxy.to(rabbitmq_url)
+    await nowhere.start()
+    nowhere.cut()
+    try:
+        client = await make_client(danger_url=nowhere.url(rabbitmq_url), wait_danger=False)
+        response = await client.get("/readyz")
+        assert response.status == 200  # its posts take the routine connection meanwhile
+        assert (await response.json())["danger_lane"] == "down"
+        nowhere.restore()
+        for _ in range(200):  # the first connect backs off up to 5 s between tries
+            if (await (await client.get("/readyz")).json())["danger_lane"] == "connected":
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the danger lane never connected")
+    finally:
+        await nowhere.close()
+
+
 # No danger word stem in it: only triage's classifier reads it as an emergency.
 INDIRECT = (
     "My brother texted me 'goodbye, I love you all' an hour ago and now his phone is off. "

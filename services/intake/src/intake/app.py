@@ -68,7 +68,7 @@ def create_app(
     desk = _desk(settings, broker, danger_broker, metrics, prescreen, spool, forwarder)
     add_routes(app, _form_endpoint(settings, desk, metrics, prescreen))
     add_site_routes(app, form_page, static_files)
-    add_health_routes(app, broker, spool, metrics, app[DRAINING])
+    add_health_routes(app, broker, spool, metrics, app[DRAINING], danger_broker)
 
     async def lifetime(_: web.Application) -> AsyncIterator[None]:
         broker.start()

@@ -1,7 +1,8 @@
 """Liveness, readiness (with the spool's state) and metrics.
 
-Like shared.health's routes, but /readyz also reports the spool: readiness
-itself still means "the broker is connected". `/readyz?accepting` answers 200
+Like shared.health's routes, but /readyz also reports the spool and the
+danger lane's own connection (while it is down, those posts take the routine
+one): readiness itself still means "the broker is connected". `/readyz?accepting` answers 200
 while the intake can take submissions (broker up, or the spool writable):
 that is the probe a load balancer wants, so a broker restart does not take
 every intake out of service and turn people away. While the intake drains
@@ -27,6 +28,7 @@ def add_health_routes(
     spool: Spool | None,
     metrics: IntakeMetrics,
     draining: asyncio.Event | None = None,
+    danger_broker: Broker | None = None,
 ) -> None:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -34,6 +36,8 @@ def add_health_routes(
     async def readyz(request: web.Request) -> web.Response:
         ready = broker.ready
         body: dict[str, Any] = {"ready": ready, "broker": "connected" if ready else "down"}
+        if danger_broker is not None:
+            body["danger_lane"] = "connected" if danger_broker.ready else "down"
         if spool is None:
             body["spool"] = {"enabled": False}
         else:
