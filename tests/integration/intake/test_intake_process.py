@@ -130,33 +130,35 @@ async def test_a_second_sigterm_stops_without_waiting_for_the_drain(
     assert process.returncode == 0
 
 
-async def test_a_bad_stems_file_stops_the_start_with_its_file_line_and_reason(
-    rabbitmq_url: str, tmp_path: Path
+@pytest.mark.parametrize(
+    ("variable", "content", "event", "reason"),
+    [
+        (
+            "INTAKE_PRESCREEN_FILE",
+            "breath\n# falls\nfell(\n",
+            "bad_prescreen_file",
+            "{path}:3: not a regular expression",
+        ),
+        # The pre-screen's second opinion reads as triage does, from the same file.
+        (
+            "TRIAGE_RULES_FILE",
+            "urgency: [not a rule set\n",
+            "bad_rule_file",
+            "{name}: file: is not valid YAML",
+        ),
+    ],
+)
+async def test_a_bad_stems_or_rule_file_stops_the_start_naming_the_file_and_reason(
+    rabbitmq_url: str, tmp_path: Path, variable: str, content: str, event: str, reason: str
 ) -> None:
-    stems = tmp_path / "stems.txt"
-    stems.write_text("breath\n# falls\nfell(\n", encoding="utf-8")
+    path = tmp_path / "settings-file"
+    path.write_text(content, encoding="utf-8")
     process, _ = await start_intake(
-        rabbitmq_url, tmp_path, drain_seconds=0, INTAKE_PRESCREEN_FILE=str(stems)
+        rabbitmq_url, tmp_path, drain_seconds=0, **{variable: str(path)}
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
 
     assert process.returncode == 2
-    line = next(orjson.loads(x) for x in stderr.splitlines() if b"bad_prescreen_file" in x)
+    line = next(orjson.loads(x) for x in stderr.splitlines() if event.encode() in x)
     assert line["level"] == "error"
-    assert f"{stems}:3: not a regular expression" in line["error"]
-
-
-async def test_a_bad_triage_rule_file_stops_the_start_naming_the_file(
-    rabbitmq_url: str, tmp_path: Path
-) -> None:
-    # The pre-screen's second opinion reads as triage does, from the same file.
-    rules = tmp_path / "rules.yaml"
-    rules.write_text("urgency: [this is not a rule set\n", encoding="utf-8")
-    process, _ = await start_intake(
-        rabbitmq_url, tmp_path, drain_seconds=0, TRIAGE_RULES_FILE=str(rules)
-    )
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
-
-    assert process.returncode == 2
-    line = next(orjson.loads(x) for x in stderr.splitlines() if b"bad_rule_file" in x)
-    assert line["error"].startswith(f"{rules.name}: ")
+    assert reason.format(path=path, name=path.name) in line["error"]

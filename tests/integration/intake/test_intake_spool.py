@@ -131,11 +131,7 @@ async def test_while_the_spool_drains_new_posts_queue_behind_it(
 
 
 async def test_while_routine_posts_wait_in_the_spool_one_that_mentions_danger_goes_out_at_once(
-    make_client: MakeClient,
-    proxy: TcpProxy,
-    rabbitmq_url: str,
-    triage_queue: AbstractQueue,
-    tmp_path: Path,
+    make_client: MakeClient, proxy: TcpProxy, rabbitmq_url: str, tmp_path: Path
 ) -> None:
     """A post that mentions danger does not queue behind the spool (after an
     outage that spooled a flood, 2,000 routine files held one back 7.8 s)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -162,17 +163,23 @@ def request() -> SubmissionRequest:
     )
 
 
-async def test_an_unconfirmed_publish_goes_to_the_spool(tmp_path: Path) -> None:
-    broker, spool, woken = FlakyBroker(), make_spool(tmp_path), []
-    desk = SubmissionDesk(
+def desk_for(
+    broker: object, spool: Spool | None = None, on_spooled: Callable[[], None] = lambda: None
+) -> SubmissionDesk:
+    return SubmissionDesk(
         broker,  # type: ignore[arg-type]
         IntakeMetrics(),
         load_prescreen(),
         honeypot_field="website",
         retry_after=5,
         spool=spool,
-        on_spooled=lambda: woken.append(True),
+        on_spooled=on_spooled,
     )
+
+
+async def test_an_unconfirmed_publish_goes_to_the_spool(tmp_path: Path) -> None:
+    broker, spool, woken = FlakyBroker(), make_spool(tmp_path), []
+    desk = desk_for(broker, spool, lambda: woken.append(True))
     accepted = await desk.accept(request())
     assert broker.attempts == 1
     entry = spool.next_entry()
@@ -184,30 +191,13 @@ async def test_an_unconfirmed_publish_goes_to_the_spool(tmp_path: Path) -> None:
 
 
 async def test_without_a_spool_an_unconfirmed_publish_is_503() -> None:
-    desk = SubmissionDesk(
-        FlakyBroker(),  # type: ignore[arg-type]
-        IntakeMetrics(),
-        load_prescreen(),
-        honeypot_field="website",
-        retry_after=5,
-    )
+    desk = desk_for(FlakyBroker())
     with pytest.raises(ApiError) as caught:
         await desk.accept(request())
     assert caught.value.status == 503
 
 
 DANGER = {**CONTACT, "message": "My father fell and cannot get up"}
-
-
-def desk_for(broker: object, spool: Spool) -> SubmissionDesk:
-    return SubmissionDesk(
-        broker,  # type: ignore[arg-type]
-        IntakeMetrics(),
-        load_prescreen(),
-        honeypot_field="website",
-        retry_after=5,
-        spool=spool,
-    )
 
 
 async def test_with_the_broker_back_a_post_that_mentions_danger_does_not_queue_behind_the_spool(
