@@ -15,8 +15,13 @@ from functools import cache
 from pathlib import Path
 
 from shared.contracts import Urgency
-from shared.forms import FormKind
+from shared.forms import MAX_LINE, MAX_MESSAGE, FormKind
 from triage.engine import Classifier, load_classifier
+
+# A subject and a message as long as the forms allow: the rate limit asks before
+# the fields are validated, and the classifier's time grows with the text
+# (~2 ms for a 5,000-character message, ~200 ms for 1 MB).
+LONGEST_TEXT = MAX_LINE + 1 + MAX_MESSAGE
 
 
 def triage_opinion(rules_file: Path | None) -> Callable[[str], bool]:
@@ -25,7 +30,7 @@ def triage_opinion(rules_file: Path | None) -> Callable[[str], bool]:
 
     def reads_as_emergency(text: str) -> bool:
         try:
-            verdict = classifier.classify(FormKind.CONTACT, {"message": text})
+            verdict = classifier.classify(FormKind.CONTACT, {"message": text[:LONGEST_TEXT]})
         except Exception:  # an engine bug: the short queue, where triage escalates it
             return True
         return verdict.urgency is Urgency.EMERGENCY
