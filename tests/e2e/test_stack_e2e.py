@@ -16,9 +16,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import aio_pika
 import aiohttp
 import pytest
 
+from shared.codec import encode
+from shared.contracts import Submission
+from shared.forms import ContactFields, FormKind
+from shared.topology import SUBMISSIONS_EXCHANGE, TRIAGE_QUEUE
 from tests.support.service_stack import Stack
 from tests.support.smtp import SmtpServer
 from tests.support.submissions import EMERGENCY, ROUTINE
@@ -73,6 +78,48 @@ async def test_an_emergency_becomes_a_phone_call_and_an_email_within_seconds(
         f"\nPOST to call request: {(called - started) * 1000:.0f} ms; "
         f"POST to email at SMTP: {(emailed - started) * 1000:.0f} ms"
     )
+
+
+# No danger word stem in it: only triage's classifier, asked by the intake's
+# pre-screen, sends it past the ordinary queue.
+INDIRECT = {
+    "name": "Dana Cole",
+    "email": "dana@example.com",
+    "phone": "+1 303 555 0142",
+    "message": "My brother texted me 'goodbye, I love you all' an hour ago and now his phone "
+    "is off. He has ALS and lives alone.",
+}
+BACKLOG = 5000
+
+
+async def test_an_emergency_with_no_danger_word_overtakes_a_backlog(
+    stack: Stack, phone: TwilioStandIn, module_rabbitmq_url: str
+) -> None:
+    # Stems alone sent it to the back of the queue: 21,960 ms behind a 20,000 flood
+    # (bench/bench_flood.py).
+    spam = ContactFields(name="Bot", email="bot@example.net", message="Buy cheap followers now!!!")
+    async with await aio_pika.connect(module_rabbitmq_url) as connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(SUBMISSIONS_EXCHANGE)
+        for start in range(0, BACKLOG, 500):
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(encode(Submission(form=FormKind.CONTACT, fields=spam))),
+                        routing_key="submission.contact",
+                    )
+                    for _ in range(start, start + 500)
+                )
+            )
+        submission_id = await post(stack, INDIRECT)
+        await wait_for(lambda: bool(calls_about(phone, submission_id)), timeout=30)
+        queue = await channel.declare_queue(TRIAGE_QUEUE, passive=True)
+        assert queue.declaration_result.message_count > 0, "called only after the backlog"
+        for _ in range(600):  # the next test meets an empty queue
+            queue = await channel.declare_queue(TRIAGE_QUEUE, passive=True)
+            if queue.declaration_result.message_count == 0:
+                break
+            await asyncio.sleep(0.2)
 
 
 async def test_a_routine_question_goes_to_the_topic_team_inbox_only(
