@@ -153,3 +153,25 @@ async def test_a_refused_sender_is_a_failure_to_retry(refusing: tuple[Refusing, 
         await email.close()
     assert not failed.value.permanent
     assert received.messages == []
+
+
+class WithoutEsmtp(Inbox):
+    """An old server: refuses EHLO, takes HELO, so no SIZE either."""
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        return ["502 5.5.1 EHLO not implemented"]
+
+
+async def test_a_server_without_esmtp_gets_its_email_after_helo() -> None:
+    received, port = WithoutEsmtp(), free_port()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    email = channel(port)
+    try:
+        await email.send("team@example.org", NOTICE, status_callback=None)
+    finally:
+        await email.close()
+        controller.stop()
+    assert received.envelopes == [("alerts@example.org", ["team@example.org"])]
