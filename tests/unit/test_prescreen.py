@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake.submissions import routing_key_for
+from intake.submissions import mentions_danger as submission_mentions_danger
+from intake.submissions import routing_key
 from shared import prescreen
 from shared.contracts import Submission
 from shared.prescreen import Prescreen, PrescreenError, load_prescreen
@@ -59,8 +60,13 @@ def test_the_routing_key_gains_the_priority_suffix_only_for_danger() -> None:
         return Submission(form="contact", fields=fields)
 
     danger, everyday = contact("she fell and is on the floor"), contact("newsletter please")
-    assert routing_key_for(danger, SHIPPED) == "submission.contact.priority"
-    assert routing_key_for(everyday, SHIPPED) == "submission.contact"
+    assert (
+        routing_key(danger, submission_mentions_danger(danger, SHIPPED))
+        == "submission.contact.priority"
+    )
+    assert (
+        routing_key(everyday, submission_mentions_danger(everyday, SHIPPED)) == "submission.contact"
+    )
 
 
 # Every stem tried at every word start: the plain reading of a stem list,

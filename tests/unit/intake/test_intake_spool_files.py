@@ -226,7 +226,10 @@ async def test_the_forwarder_sends_what_mentions_danger_first(tmp_path: Path) ->
         ids[name] = str(submission.id)
         await spool.put(ids[name], encode(submission), urgent=name == "danger")
     broker = RecordingBroker()
-    forwarder = SpoolForwarder(spool, broker, IntakeMetrics(), load_prescreen())  # type: ignore[arg-type]
+    forwarder = SpoolForwarder(spool, broker, IntakeMetrics())  # type: ignore[arg-type]
     await forwarder.close()  # its last pass forwards all that is left, in order
-    assert [message_id for _, message_id in broker.published] == [ids["danger"], ids["routine"]]
+    assert broker.published == [
+        ("submission.contact.priority", ids["danger"]),  # the lane its name carries
+        ("submission.contact", ids["routine"]),
+    ]
     assert spool.depth == 0

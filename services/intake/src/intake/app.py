@@ -64,7 +64,7 @@ def create_app(
     # Set by the entry point's SIGTERM handler (intake.draining); /readyz reads it.
     app[DRAINING] = asyncio.Event()
     spool = _spool(settings)
-    forwarder = SpoolForwarder(spool, broker, metrics, prescreen) if spool is not None else None
+    forwarder = SpoolForwarder(spool, broker, metrics) if spool is not None else None
     desk = _desk(settings, broker, danger_broker, metrics, prescreen, spool, forwarder)
     add_routes(app, _form_endpoint(settings, desk, metrics, prescreen))
     add_site_routes(app, form_page, static_files)

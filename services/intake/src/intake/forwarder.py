@@ -14,7 +14,6 @@ from intake.submissions import publish_submission
 from shared.broker import Broker, BrokerUnavailable
 from shared.codec import ContractError, decode
 from shared.contracts import Submission
-from shared.prescreen import Prescreen
 
 log = structlog.get_logger(__name__)
 
@@ -32,7 +31,6 @@ class SpoolForwarder:
         spool: Spool,
         broker: Broker,
         metrics: IntakeMetrics,
-        prescreen: Prescreen,
         *,
         poll: float = 0.25,
         max_delay: float = 5.0,
@@ -40,7 +38,6 @@ class SpoolForwarder:
         self._spool = spool
         self._broker = broker
         self._metrics = metrics
-        self._prescreen = prescreen
         self._poll = poll
         self._max_delay = max_delay
         self._wake = asyncio.Event()
@@ -103,7 +100,8 @@ class SpoolForwarder:
             await self._spool.quarantine(entry)
             log.error("spool.quarantined", file=entry.name, reason=str(exc)[:200])
             return
-        await publish_submission(self._broker, submission, body, self._prescreen)
+        # Its lane was picked when it was accepted: the file's name carries it.
+        await publish_submission(self._broker, submission, body, danger=entry.danger)
         await self._spool.remove(entry)
         self._metrics.forwarded.inc()
         log.info(

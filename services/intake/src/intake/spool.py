@@ -60,6 +60,12 @@ class SpoolEntry:
     name: str
     size: int
 
+    @property
+    def danger(self) -> bool:
+        """The pre-screen flagged it when it was accepted (files from versions
+        before the mark count as routine)."""
+        return self.name.endswith(DANGER_SUFFIX)
+
 
 class Spool:
     def __init__(

@@ -45,29 +45,21 @@ def mentions_danger(submission: Submission, prescreen: Prescreen) -> bool:
     return prescreen.mentions_danger((fields.message, getattr(fields, "subject", None)))
 
 
-def routing_key_for(submission: Submission, prescreen: Prescreen) -> str:
+def routing_key(submission: Submission, danger: bool) -> str:
     """`submission.<form>`, or `submission.<form>.priority` when the text mentions
     danger, so it waits in the short `triage.priority` queue, never behind a flood.
     Only the queue differs: triage classifies both the same way."""
-    return _routing_key(submission, mentions_danger(submission, prescreen))
-
-
-def _routing_key(submission: Submission, danger: bool) -> str:
     key = submission_routing_key(submission)
     return key + PRIORITY_SUFFIX if danger else key
 
 
 async def publish_submission(
-    broker: Broker, submission: Submission, body: bytes, prescreen: Prescreen
+    broker: Broker, submission: Submission, body: bytes, *, danger: bool
 ) -> None:
     """Publish one encoded submission and wait for the confirm (or BrokerUnavailable)."""
-    await _publish_keyed(broker, submission, body, routing_key_for(submission, prescreen))
-
-
-async def _publish_keyed(broker: Broker, submission: Submission, body: bytes, key: str) -> None:
     await broker.publish(
         SUBMISSIONS_EXCHANGE,
-        key,
+        routing_key(submission, danger),
         body,
         message_id=str(submission.id),
         headers={"schema_version": 1},
@@ -181,7 +173,7 @@ class SubmissionDesk:
     ) -> None:
         lane = "danger" if danger else "routine"
         started = time.perf_counter()
-        await _publish_keyed(broker, submission, body, _routing_key(submission, danger))
+        await publish_submission(broker, submission, body, danger=danger)
         self._metrics.publish_seconds.labels(lane).observe(time.perf_counter() - started)
         self._metrics.submissions.labels(submission.form.value).inc()
         log.info(
