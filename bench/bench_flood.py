@@ -37,6 +37,7 @@ from shared.topology import (
     declare_topology,
 )
 from tests.support.smtp import SmtpServer
+from tests.support.submissions import INDIRECT_EMERGENCY
 from tests.support.twilio import TwilioStandIn
 
 ROUTINE = [
@@ -53,12 +54,9 @@ EMERGENCY = (
     "My husband has ALS and he can't breathe right now, his lips are going blue and "
     "the BiPAP alarm keeps going off. Please call me."
 )
-# No danger word stem in it: only the pre-screen's second opinion (triage's
-# classifier) sends it to the priority queue.
-INDIRECT = (
-    "My brother texted me 'goodbye, I love you all' an hour ago and now his phone is off. "
-    "He has ALS and lives alone."
-)
+# No danger word stem in it: only the pre-screen's second opinion sends it to
+# the priority queue.
+INDIRECT = INDIRECT_EMERGENCY["message"]
 
 
 def flood_body(i: int) -> bytes:

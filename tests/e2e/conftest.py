@@ -11,7 +11,7 @@ import pytest
 from tests.support.pii import Sensitive, leaks
 from tests.support.service_stack import Stack, stack_env
 from tests.support.smtp import SmtpServer
-from tests.support.submissions import EMERGENCY, ROUTINE
+from tests.support.submissions import EMERGENCY, INDIRECT_EMERGENCY, ROUTINE
 from tests.support.twilio import TwilioStandIn
 
 
@@ -44,7 +44,7 @@ async def stack(
     yield stack
     await stack.stop_all()
     sensitive = Sensitive({phone.auth_token})
-    for fields in (EMERGENCY, ROUTINE):
+    for fields in (EMERGENCY, ROUTINE, INDIRECT_EMERGENCY):
         sensitive.add_fields(fields)
     found = leaks(stack.all_logs(), sensitive.values)
     assert not found, f"a service log shows personal data or a secret: {found}"

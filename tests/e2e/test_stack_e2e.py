@@ -26,7 +26,7 @@ from shared.forms import ContactFields, FormKind
 from shared.topology import SUBMISSIONS_EXCHANGE, TRIAGE_QUEUE
 from tests.support.service_stack import Stack
 from tests.support.smtp import SmtpServer
-from tests.support.submissions import EMERGENCY, ROUTINE
+from tests.support.submissions import EMERGENCY, INDIRECT_EMERGENCY, ROUTINE
 from tests.support.twilio import TwilioStandIn
 
 pytestmark = pytest.mark.e2e
@@ -80,15 +80,6 @@ async def test_an_emergency_becomes_a_phone_call_and_an_email_within_seconds(
     )
 
 
-# No danger word stem in it: only triage's classifier, asked by the intake's
-# pre-screen, sends it past the ordinary queue.
-INDIRECT = {
-    "name": "Dana Cole",
-    "email": "dana@example.com",
-    "phone": "+1 303 555 0142",
-    "message": "My brother texted me 'goodbye, I love you all' an hour ago and now his phone "
-    "is off. He has ALS and lives alone.",
-}
 BACKLOG = 5000
 
 
@@ -111,7 +102,7 @@ async def test_an_emergency_with_no_danger_word_overtakes_a_backlog(
                     for _ in range(start, start + 500)
                 )
             )
-        submission_id = await post(stack, INDIRECT)
+        submission_id = await post(stack, INDIRECT_EMERGENCY)
         await wait_for(lambda: bool(calls_about(phone, submission_id)), timeout=30)
         queue = await channel.declare_queue(TRIAGE_QUEUE, passive=True)
         assert queue.declaration_result.message_count > 0, "called only after the backlog"

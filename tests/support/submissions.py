@@ -17,3 +17,12 @@ ROUTINE = {
     "message": "Can you help us find a physical therapist who has worked with ALS patients "
     "near Denver?",
 }
+# An emergency with no danger word stem in it: only triage's classifier, asked
+# by the intake's pre-screen, sends it to the priority queue.
+INDIRECT_EMERGENCY = {
+    "name": "Dana Cole",
+    "email": "dana@example.com",
+    "phone": "+1 303 555 0142",
+    "message": "My brother texted me 'goodbye, I love you all' an hour ago and now his phone "
+    "is off. He has ALS and lives alone.",
+}

@@ -14,6 +14,7 @@ from aio_pika.abc import AbstractQueue
 from shared.prescreen import load_prescreen
 from shared.topology import TRIAGE_PRIORITY_QUEUE, TRIAGE_QUEUE, declare_topology
 from tests.integration.intake.intake_support import CONTACT, MakeClient, take
+from tests.support.submissions import INDIRECT_EMERGENCY
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -147,11 +148,7 @@ async def test_readiness_reports_the_danger_lane_without_depending_on_it(
         await nowhere.close()
 
 
-# No danger word stem in it: only triage's classifier reads it as an emergency.
-INDIRECT = (
-    "My brother texted me 'goodbye, I love you all' an hour ago and now his phone is off. "
-    "He has ALS and lives alone."
-)
+INDIRECT = INDIRECT_EMERGENCY["message"]  # no danger word stem in it
 
 
 async def test_a_post_the_stems_miss_but_triage_reads_as_an_emergency_takes_the_short_queue(

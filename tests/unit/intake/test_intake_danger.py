@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 
 from intake.danger import LONGEST_TEXT, triage_opinion
+from tests.support.submissions import INDIRECT_EMERGENCY
 from triage.engine import Classifier
 
-# No danger word stem in it (tests/integration/intake/test_intake_prescreen.py).
-INDIRECT = (
-    "My brother texted me 'goodbye, I love you all' an hour ago and now his phone is off. "
-    "He has ALS and lives alone."
-)
+INDIRECT = INDIRECT_EMERGENCY["message"]  # no danger word stem in it
 
 
 def test_it_reads_an_emergency_the_way_triage_does() -> None:
