@@ -150,7 +150,7 @@ def test_a_second_opinion_reads_only_what_the_stems_let_through() -> None:
         asked.append(text)
         return "goodbye" in text
 
-    screen = SHIPPED.with_second_opinion(opinion)
+    screen = load_prescreen(second_opinion=opinion)
     assert screen.mentions_danger(["He stopped breathing"])
     assert asked == []  # the stems were enough
     assert screen.mentions_danger(["My brother", None, "texted goodbye and turned his phone off"])

@@ -48,18 +48,13 @@ class Prescreen:
         present = [text for text in texts if text]
         if any(self._danger.search(_plain(text)) for text in present):
             return True
-        return (
-            bool(present)
-            and self._second_opinion is not None
-            and (self._second_opinion("\n".join(present)))
-        )
-
-    def with_second_opinion(self, opinion: Callable[[str], bool]) -> Prescreen:
-        """The same stems, and `opinion` for the texts they let through."""
-        return Prescreen(self.stems, opinion)
+        opinion = self._second_opinion
+        return bool(present) and opinion is not None and opinion("\n".join(present))
 
 
-def load_prescreen(path: Path | None = None) -> Prescreen:
+def load_prescreen(
+    path: Path | None = None, second_opinion: Callable[[str], bool] | None = None
+) -> Prescreen:
     """The stems of `path` (default: the shipped list): one regular expression
     per line, `#` starts a comment. Raises PrescreenError for a bad file."""
     source = path or DEFAULT_STEMS_FILE
@@ -78,7 +73,7 @@ def load_prescreen(path: Path | None = None) -> Prescreen:
         stems.append(stem)
     if not stems:
         raise PrescreenError(f"{source}: no stems (every submission would wait in line)")
-    return Prescreen(stems)
+    return Prescreen(stems, second_opinion)
 
 
 def _problem(stem: str) -> str | None:

@@ -44,9 +44,10 @@ def create_app(
     the pre-screen flags (intake.submissions). Raises PrescreenError for an
     unusable stems file, RuleFileError for an unusable triage rule file."""
     metrics = IntakeMetrics()
-    prescreen = load_prescreen(settings.intake_prescreen_file)
-    if settings.intake_prescreen_triage:
-        prescreen = prescreen.with_second_opinion(triage_opinion(settings.triage_rules_file))
+    opinion = (
+        triage_opinion(settings.triage_rules_file) if settings.intake_prescreen_triage else None
+    )
+    prescreen = load_prescreen(settings.intake_prescreen_file, opinion)
     static_files = load_static()
     form_page = form_page_for(FORM_PATHS, settings.intake_honeypot_field, static_files)
     app = web.Application(
