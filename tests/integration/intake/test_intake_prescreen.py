@@ -163,3 +163,15 @@ async def test_without_the_second_opinion_only_the_stems_pick_the_queue(
 ) -> None:
     submission = await post(make_client, INDIRECT, intake_prescreen_triage=False)
     await take(queues[TRIAGE_QUEUE], submission)
+
+
+async def test_past_its_rate_limit_a_post_only_triage_reads_as_danger_has_the_danger_budget(
+    make_client: MakeClient, queues: dict[str, AbstractQueue]
+) -> None:
+    client = await make_client(intake_rate_limit_burst=1, intake_rate_limit_per_minute=1.0)
+    routine = {**CONTACT, "message": "Do you have a newsletter?"}
+    assert (await client.post("/v1/forms/contact", json=routine)).status == 202
+    assert (await client.post("/v1/forms/contact", json=routine)).status == 429
+    past = await client.post("/v1/forms/contact", json={**CONTACT, "message": INDIRECT})
+    assert past.status == 202, await past.text()
+    await take(queues[TRIAGE_PRIORITY_QUEUE], (await past.json())["id"])
