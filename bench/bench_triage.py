@@ -67,7 +67,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, nargs="*", help="labeled files to score")
     args = parser.parse_args()
     items = _read(DEV)
-    scored = args.data or [p for p in (DEV, DATA / "triage-extra.jsonl") if p.exists()]
+    labeled = (DEV, DATA / "triage-extra.jsonl", DATA / "triage-crisis.jsonl")
+    scored = args.data or [p for p in labeled if p.exists()]
     chars = sum(len(item["fields"].get("message") or "") for item in items) / len(items)
     print(f"{len(items)} dev messages, mean {chars:.0f} characters; one core, one at a time")
 

@@ -15,6 +15,10 @@ DEV = DATA / "triage-dev.jsonl"
 # (indirect suicide, buried emergencies, dangers not in the examples,
 # misspelling, Spanish and code-switching, near misses, spam with crisis words).
 EXTRA = DATA / "triage-extra.jsonl"
+# Three sets written blind (their writers saw the policy, never the rules or
+# the model), each scored before the rules were mended against it: the
+# wording the other files lack (bench/RESULTS.md, seventh session).
+CRISIS = DATA / "triage-crisis.jsonl"
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
@@ -39,3 +43,8 @@ def dev_lines() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def extra_lines() -> list[dict[str, Any]]:
     return _read(EXTRA)
+
+
+@pytest.fixture(scope="session")
+def crisis_lines() -> list[dict[str, Any]]:
+    return _read(CRISIS)
