@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, nargs="*", help="labeled files to score")
     args = parser.parse_args()
     items = _read(DEV)
-    labeled = (DEV, DATA / "triage-extra.jsonl", DATA / "triage-crisis.jsonl")
+    labeled = [DEV, *(DATA / f"triage-{name}.jsonl" for name in ("extra", "crisis", "blind"))]
     scored = args.data or [p for p in labeled if p.exists()]
     chars = sum(len(item["fields"].get("message") or "") for item in items) / len(items)
     print(f"{len(items)} dev messages, mean {chars:.0f} characters; one core, one at a time")

@@ -15,10 +15,14 @@ DEV = DATA / "triage-dev.jsonl"
 # (indirect suicide, buried emergencies, dangers not in the examples,
 # misspelling, Spanish and code-switching, near misses, spam with crisis words).
 EXTRA = DATA / "triage-extra.jsonl"
-# Three sets written blind (their writers saw the policy, never the rules or
+# Six sets written blind (their writers saw the policy, never the rules or
 # the model), each scored before the rules were mended against it: the
 # wording the other files lack (bench/RESULTS.md, seventh session).
 CRISIS = DATA / "triage-crisis.jsonl"
+# Three more sets written blind, held out: nothing was trained on them or
+# mended against them, so they measure wording the rules have never seen.
+# Keep it so: score on this file, never fit to it.
+BLIND = DATA / "triage-blind.jsonl"
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
@@ -48,3 +52,8 @@ def extra_lines() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def crisis_lines() -> list[dict[str, Any]]:
     return _read(CRISIS)
+
+
+@pytest.fixture(scope="session")
+def blind_lines() -> list[dict[str, Any]]:
+    return _read(BLIND)

@@ -112,7 +112,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from triage.training import THRESHOLDS, cross_validate, save, train
+    from triage.crossval import cross_validate
+    from triage.training import THRESHOLDS, save, train
 
     lines = [
         json.loads(line) for path in args.file for _, line in _lines(path, args.holdout, False)
