@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,21 +40,17 @@ def rules_only() -> Classifier:
     return Classifier(load_rules(), None)
 
 
-@pytest.fixture(scope="session")
-def dev_lines() -> list[dict[str, Any]]:
-    return _read(DEV)
+def _lines(path: Path) -> Callable[[], list[dict[str, Any]]]:
+    """A session fixture holding one labeled file's lines."""
+
+    @pytest.fixture(scope="session")
+    def lines() -> list[dict[str, Any]]:
+        return _read(path)
+
+    return lines
 
 
-@pytest.fixture(scope="session")
-def extra_lines() -> list[dict[str, Any]]:
-    return _read(EXTRA)
-
-
-@pytest.fixture(scope="session")
-def crisis_lines() -> list[dict[str, Any]]:
-    return _read(CRISIS)
-
-
-@pytest.fixture(scope="session")
-def blind_lines() -> list[dict[str, Any]]:
-    return _read(BLIND)
+dev_lines = _lines(DEV)
+extra_lines = _lines(EXTRA)
+crisis_lines = _lines(CRISIS)
+blind_lines = _lines(BLIND)
