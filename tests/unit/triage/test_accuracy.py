@@ -41,15 +41,15 @@ TARGETS = {
     "extra_lines": Targets(1.0, 1.0, 0.90, 0.97, 0.93, 0.90),
     # Emergencies said without the usual words, and spam and questions that
     # borrow them. Reached (with the model / rules only): emergency recall
-    # 0.99 / 1.00 (en / es), precision 0.97, E+U recall 0.997 / 0.977,
-    # macro-F1 0.93 / 0.91, topic 0.93 / 0.87.
-    "crisis_lines": Targets(0.98, 1.0, 0.90, 0.97, 0.85, 0.85),
+    # 1.00 / 0.99 (en), 1.00 (es), precision 0.96, E+U recall 0.994 / 0.965,
+    # macro-F1 0.93 / 0.90, topic 0.93 / 0.87.
+    "crisis_lines": Targets(0.98, 1.0, 0.90, 0.95, 0.85, 0.85),
 }
 # Wording neither the rules nor the model has seen. Reached: emergency recall
-# 0.76 / 0.89 (en / es; 0.28 in all before the crisis sets), precision 0.89,
-# E+U recall 0.97, macro-F1 0.86, topic 0.89; one real request read as spam,
+# 0.84 / 0.89 (en / es; 0.28 in all before the crisis sets), precision 0.90,
+# E+U recall 0.98, macro-F1 0.88, topic 0.90; one real request read as spam,
 # three spam or press lines above low.
-BLIND = Targets(0.72, 0.85, 0.85, 0.95, 0.80, 0.85, real_requests_as_spam=1, spam_above_low=3)
+BLIND = Targets(0.80, 0.85, 0.85, 0.95, 0.83, 0.85, real_requests_as_spam=1, spam_above_low=3)
 
 
 def assert_reaches(r: Report, targets: Targets) -> None:

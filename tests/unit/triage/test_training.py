@@ -1,9 +1,10 @@
-"""How `triage train` picks the threshold at which the model may raise to emergency."""
+"""How `triage train` picks the thresholds at which the model may raise urgency."""
 
 from __future__ import annotations
 
-from triage.crossval import MIN_CALLS, CrossValidation
-from triage.evaluation import Report
+from shared.contracts import Urgency
+from triage.crossval import MIN_CALLS, CrossValidation, Trial
+from triage.evaluation import Outcome, Report
 
 
 def held_out(calls: list[tuple[float, int, int]]) -> CrossValidation:
@@ -30,3 +31,13 @@ def test_too_few_held_out_calls_to_judge_never_raise() -> None:
 
 def test_a_model_that_is_never_right_often_enough_never_raises() -> None:
     assert held_out([(0.95, 20, 20)]).emergency_threshold() is None
+
+
+def test_where_held_out_folds_cannot_tell_thresholds_apart_the_readier_to_raise_wins() -> None:
+    # "when torn, the higher urgency": equal scores, so the lower jump is kept
+    cv = held_out([(0.6, 30, 1)])
+    same = [Outcome(Urgency.EMERGENCY, Urgency.EMERGENCY, ("symptoms",), "symptoms", "en")]
+    cautious = Trial({"emergency": 0.5, "urgent": 0.8, "jump": 0.95}, Report(list(same)), 0)
+    ready = Trial({"emergency": 0.5, "urgent": 0.8, "jump": 0.8}, Report(list(same)), 0)
+    cv.trials = [cautious, ready]
+    assert cv.best() is ready

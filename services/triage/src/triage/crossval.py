@@ -61,9 +61,14 @@ class Trial:
     raised: int  # lines the model raised
 
     def key(self) -> tuple[float, float, float]:
-        """Better first: macro-F1, then emergency precision, then the more cautious."""
+        """Better first: macro-F1, then emergency precision, then the readier to raise.
+
+        Held-out folds cannot tell thresholds apart where the rules, written
+        from these lines, already reach every level: there the policy's own
+        tie-break decides, "when torn, the higher urgency".
+        """
         caution = sum(2.0 if v is None else v for v in self.thresholds.values())
-        return self.report.macro_f1(), self.report.per_class()[Urgency.EMERGENCY][0], caution
+        return self.report.macro_f1(), self.report.per_class()[Urgency.EMERGENCY][0], -caution
 
 
 @dataclass(slots=True)
