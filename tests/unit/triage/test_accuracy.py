@@ -90,3 +90,21 @@ def test_the_model_only_raises(
         with_model = clf.classify(line["form"], line["fields"]).urgency
         without = rules_only.classify(line["form"], line["fields"]).urgency
         assert with_model.rank >= without.rank, line["id"]
+
+
+def test_the_models_reasons_name_words_a_reader_can_check(
+    clf: Classifier, crisis_lines: list[Any]
+) -> None:
+    # staff see these: whole words of the message, not letter fragments or "la"
+    raised = 0
+    for line in crisis_lines:
+        v = clf.classify(line["form"], line["fields"])
+        for reason in v.reasons:
+            if reason.rule != "model":
+                continue
+            raised += 1
+            cited = reason.evidence.removeprefix("similar to labeled examples: ")
+            for item in cited.split(", "):
+                words = item.strip("'").split()
+                assert any(len(w) >= 4 for w in words), (line["id"], reason.evidence)
+    assert raised >= 20

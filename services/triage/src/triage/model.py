@@ -183,8 +183,12 @@ class Model:
         return [a / _SCALE for a in acc]
 
     def evidence(self, pred: Prediction) -> tuple[str, ...]:
-        """The (up to) three features that most support the likeliest urgency."""
-        feats = feature_counts(pred.words)
+        """The (up to) three words or word pairs that most support the likeliest urgency.
+
+        Staff read these: letter fragments and little words ("est", "la")
+        weigh in the model but tell a reader nothing.
+        """
+        feats = [f for f in feature_counts(pred.words) if _telling(f)]
         top = nlargest(3, ((self.urgency.weight(f, pred.best), f) for f in feats))
         return tuple(_readable(f) for w, f in top if w > 0)
 
@@ -251,6 +255,23 @@ def _pack(weights: tuple[float, ...]) -> int:
 
 def _at_least(pred: Prediction, rank: int) -> float:
     return sum(p for u, p in pred.urgency.items() if u.rank >= rank)
+
+
+# Common words that carry weight in the model but say nothing to a reader.
+_PLAIN = frozenset(
+    "this that with have after about from they there their what when will would your been "
+    "were just into than then them also some very only even still here more much cant wont "
+    "dont esta este tiene todo toda para pero como desde porque cuando donde tambien muy ya "
+    "hace estoy".split()
+)
+
+
+def _telling(feature: str) -> bool:
+    kind, _, body = feature.partition(":")
+    if kind == "w":
+        return len(body) >= 4 and body not in _PLAIN
+    words = body.split("_")
+    return kind == "b" and any(len(w) >= 4 and w not in _PLAIN for w in words)
 
 
 def _readable(feature: str) -> str:
