@@ -259,7 +259,7 @@ def _at_least(pred: Prediction, rank: int) -> float:
 
 # Common words that carry weight in the model but say nothing to a reader.
 _PLAIN = frozenset(
-    "this that with have after about from they there their what when will would your been "
+    "this that with have after about from they there their what when will would your been "  # noqa: SIM905
     "were just into than then them also some very only even still here more much cant wont "
     "dont esta este tiene todo toda para pero como desde porque cuando donde tambien muy ya "
     "hace estoy".split()
