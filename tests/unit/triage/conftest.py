@@ -20,7 +20,7 @@ EXTRA = DATA / "triage-extra.jsonl"
 # the model), each scored before the rules were mended against it: the
 # wording the other files lack (bench/RESULTS.md, seventh session).
 CRISIS = DATA / "triage-crisis.jsonl"
-# Three more sets written blind, held out: nothing was trained on them or
+# Five more sets written blind, held out: nothing was trained on them or
 # mended against them, so they measure wording the rules have never seen.
 # Keep it so: score on this file, never fit to it.
 BLIND = DATA / "triage-blind.jsonl"

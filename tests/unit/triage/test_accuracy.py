@@ -51,11 +51,12 @@ TARGETS = {
     ("crisis_lines", "clf"): Targets(0.99, 0.99, 0.93, 0.97, 0.90, 0.89),
     ("crisis_lines", "rules_only"): Targets(0.95, 0.95, 0.93, 0.93, 0.87, 0.85),
 }
-# Wording neither the rules nor the model has seen. Reached: emergency recall
-# 0.86 / 0.89 (en / es; 0.28 in all before the crisis sets), precision 0.92,
-# E+U recall 0.98, macro-F1 0.88, topic 0.90; one real request read as spam,
-# three spam or press lines above low.
-BLIND = Targets(0.82, 0.85, 0.88, 0.95, 0.85, 0.87, real_requests_as_spam=1, spam_above_low=3)
+# Wording neither the rules nor the model has seen (sets G-I, and P-Q written
+# after the final rules and model). Reached: emergency recall 0.87 / 0.91
+# (en / es; 0.30 in all before the crisis sets), precision 0.92, E+U recall
+# 0.97, macro-F1 0.89, topic 0.89; two real requests read as spam, five spam
+# or press lines above low.
+BLIND = Targets(0.84, 0.87, 0.88, 0.95, 0.86, 0.86, real_requests_as_spam=2, spam_above_low=5)
 
 
 def assert_reaches(r: Report, targets: Targets) -> None:
