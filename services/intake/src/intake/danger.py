@@ -4,8 +4,9 @@ whether a text the stems let through reads as an emergency.
 The lane it picks is a hint (shared.prescreen): triage still classifies every
 submission, whichever queue it came from, so this never decides an urgency.
 Stems alone sent about half the labeled emergencies to the ordinary queue,
-where a flood holds them back; with this, all of them in both labeled sets,
-for ~0.1 ms of CPU a post (bench/RESULTS.md, sixth session).
+where a flood holds them back; with this, 96 of 104 in sets written blind
+and held out, for ~0.07-0.15 ms of CPU a post (bench/RESULTS.md, sixth and
+seventh sessions).
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ class IntakeSettings(ServiceSettings):
     intake_prescreen_triage: bool = Field(
         default=True,
         description="also ask triage's classifier about posts the stems let through (~0.1 ms "
-        "a post): the stems alone sent about half the labeled emergencies to the ordinary queue",
+        "a post): the stems alone sent about half the emergencies to the ordinary queue",
     )
     triage_rules_file: Path | None = Field(
         default=None,

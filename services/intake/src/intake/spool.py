@@ -64,7 +64,7 @@ class SpoolEntry:
     def danger(self) -> bool:
         """The pre-screen flagged it when it was accepted (files from versions
         before the mark count as routine)."""
-        return self.name.endswith(DANGER_SUFFIX)
+        return _marked_danger(self.name)
 
 
 class Spool:
@@ -237,7 +237,7 @@ class Spool:
     def _index(self, name: str, size: int) -> None:
         self._sizes[name] = size
         self._bytes += size
-        heapq.heappush(self._heaps[name.endswith(DANGER_SUFFIX)], name)
+        heapq.heappush(self._heaps[_marked_danger(name)], name)
 
     def _forget(self, name: str) -> None:
         size = self._sizes.pop(name, None)
@@ -248,3 +248,7 @@ class Spool:
         # Never backwards within a process, even if the wall clock is.
         self._last_ns = max(self._last_ns + 1, time.time_ns())
         return self._last_ns
+
+
+def _marked_danger(name: str) -> bool:
+    return name.endswith(DANGER_SUFFIX)
